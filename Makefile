@@ -1,0 +1,104 @@
+# slmbench — one Makefile for everything.
+#
+#   make            build build/slmbench and the test binaries
+#   make run        set up dependencies, build, run the default job (hw probe + embedded demo)
+#   make test       set up dependencies, build, run every test (ends with "N passed, N failed")
+#   make SAN=1 test the same under ASan + UBSan
+#   make install PREFIX=/usr/local
+#
+# Every folder owns one module. Its *.c files go into build/libslmbench.a, except cli/ (the
+# command) and tests/ (one binary per tests/test_*.c). A folder may add rules of its own in a
+# module.mk fragment (per-ISA flags, shader compilation, …); they are included below.
+
+PREFIX   ?= /usr/local
+BUILD    ?= build
+CC       ?= cc
+PKGS     := hwloc papi libcjson vulkan libpcre2-8 openblas
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wpointer-arith -Wcast-align \
+        -Wwrite-strings -Wmissing-prototypes -Wundef -Wvla -Wno-unused-parameter
+ifeq ($(CI),true)
+WARN += -Werror
+endif
+
+OPT      ?= -O2
+CFLAGS   ?=
+CPPFLAGS += -I. -D_GNU_SOURCE $(PKG_CFLAGS)
+BASE_CFLAGS := -std=c11 $(OPT) -g -fopenmp -fno-strict-aliasing $(WARN)
+LDLIBS   += $(PKG_LIBS) -fopenmp -lm -lpthread -ldl
+
+ifeq ($(SAN),1)
+BUILD    := build-san
+BASE_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDLIBS   += -fsanitize=address,undefined
+endif
+
+ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS)
+
+GIT_DESCRIBE := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+CPPFLAGS += -DSB_GIT_DESCRIBE='"$(GIT_DESCRIBE)"' -DSB_BUILD_CFLAGS='"$(strip $(BASE_CFLAGS) $(CFLAGS))"' \
+            -DSB_BUILD_CC='"$(CC)"'
+
+LIB_DIRS := harness kernels kernels/cpu kernels/vulkan gguf tokenizer runtime datasets evals bench reports
+LIB_SRCS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
+CLI_SRCS := $(wildcard cli/*.c)
+TEST_SRCS:= $(wildcard tests/test_*.c)
+TEST_SUPPORT_SRCS := $(filter-out $(TEST_SRCS),$(wildcard tests/*.c))
+
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
+TEST_SUPPORT_OBJS := $(TEST_SUPPORT_SRCS:%.c=$(BUILD)/obj/%.o)
+TEST_BINS:= $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
+LIB      := $(BUILD)/libslmbench.a
+BIN      := $(BUILD)/slmbench
+
+# Per-ISA files get their flags through pattern-specific ISA_CFLAGS, e.g. in kernels/cpu/module.mk:
+#   $(BUILD)/obj/kernels/cpu/%_avx512.o: ISA_CFLAGS = -mavx512f …
+ISA_CFLAGS :=
+# Extra objects or generated sources a module.mk adds (e.g. embedded SPIR-V).
+EXTRA_LIB_OBJS :=
+# Generated headers that objects must wait for.
+GENERATED :=
+
+.PHONY: all run test setup clean install fuzz bench-check check-setup
+all: $(BIN) $(TEST_BINS)
+
+-include $(wildcard */module.mk */*/module.mk)
+
+$(BUILD)/obj/%.o: %.c | $(GENERATED)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(ISA_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJS) $(EXTRA_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BIN): $(CLI_OBJS) $(LIB)
+	$(CC) $(ALL_CFLAGS) $(CLI_OBJS) $(LIB) $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_SUPPORT_OBJS) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $< $(TEST_SUPPORT_OBJS) $(LIB) $(LDLIBS) -o $@
+
+setup:
+	@sh scripts/setup.sh
+
+run: setup
+	@$(MAKE) --no-print-directory all
+	@sh scripts/run-default.sh $(BIN)
+
+test: setup
+	@$(MAKE) --no-print-directory all
+	@sh tests/run_tests.sh $(BUILD)
+
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/slmbench
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(TEST_SUPPORT_OBJS:.o=.d) $(TEST_SRCS:tests/%.c=$(BUILD)/obj/tests/%.d)

@@ -1,0 +1,39 @@
+/* slmbench — entry point: dispatch to a subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+/* One row per subcommand, in the order `slmbench --help` lists them. */
+static const command commands[] = {
+    {"hw",       sb_cmd_hw,       "probe this machine: topology, ISA, Vulkan, PAPI, measured FMA peak and memory bandwidth"},
+    {"version",  sb_cmd_version,  "print the version and how this binary was built"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: slmbench <command> [options]   (slmbench <command> --help for its options)\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) { usage(stderr); return 2; }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) return sb_cmd_version(1, argv + 1);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "slmbench: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

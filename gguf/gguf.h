@@ -1,0 +1,167 @@
+/* slmbench GGUF reader and writer (public API).
+ *
+ * GGUF file layout (little-endian; v2/v3 use 64-bit counts, v1 32-bit):
+ *   u32 magic "GGUF" | u32 version | u64 n_tensors | u64 n_kv
+ *   n_kv × { string key | u32 value_type | value }
+ *       string = u64 length + bytes (no NUL); array = u32 elem_type + u64 count + elements
+ *   n_tensors × { string name | u32 n_dims | n_dims × u64 ne | u32 ggml_type | u64 offset }
+ *   padding to `general.alignment` (default 32) | tensor data (offsets relative to its start)
+ *
+ * Files come from strangers: every count, length, dimension, offset and size is validated against
+ * the bytes actually present, with overflow-checked arithmetic, before anything is allocated or
+ * read. Errors carry a code, the file name, the byte offset and a message; nothing aborts.
+ * Depends on nothing else of slmbench.
+ */
+#ifndef SB_GGUF_H
+#define SB_GGUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum sb_gguf_status {
+    SB_GGUF_OK = 0,
+    SB_GGUF_E_IO,          /* open/stat/mmap/write failed (errno text in the message)     */
+    SB_GGUF_E_TRUNCATED,   /* G1  */
+    SB_GGUF_E_MAGIC,       /* G2  */
+    SB_GGUF_E_VERSION,     /* G3  (byte-swapped files named as such)                      */
+    SB_GGUF_E_COUNT,       /* G4  */
+    SB_GGUF_E_STRING,      /* G5  */
+    SB_GGUF_E_KEY,         /* G6  */
+    SB_GGUF_E_VALUE_TYPE,  /* G7  */
+    SB_GGUF_E_ARRAY,       /* G8  */
+    SB_GGUF_E_ALIGNMENT,   /* G9  */
+    SB_GGUF_E_NAME,        /* G10 */
+    SB_GGUF_E_DIMS,        /* G11 */
+    SB_GGUF_E_SHAPE,       /* G12 */
+    SB_GGUF_E_TENSOR_TYPE, /* G13 */
+    SB_GGUF_E_BOUNDS,      /* G14 */
+    SB_GGUF_E_NOMEM,       /* allocation failed or over the cap                            */
+    SB_GGUF_E_NOT_FOUND,   /* getter: key or tensor absent                                 */
+    SB_GGUF_E_WRONG_TYPE,  /* getter: key present with another type                        */
+    SB_GGUF_E_ARG,         /* API misuse (NULL, index out of range, writer misuse)         */
+    SB_GGUF_STATUS_COUNT
+} sb_gguf_status;
+
+typedef struct sb_gguf_error {
+    int code;            /* sb_gguf_status                                                  */
+    uint64_t offset;     /* byte offset in the file where the problem is                    */
+    char file[256];
+    char msg[256];
+} sb_gguf_error;
+
+const char *sb_gguf_status_name(int code);  /* "truncated", "bad magic", ...               */
+/* "FILE: at byte OFFSET: MESSAGE" into buf. */
+void sb_gguf_error_format(const sb_gguf_error *e, char *buf, size_t len);
+
+typedef enum sb_gguf_vtype {
+    SB_GGUF_UINT8 = 0, SB_GGUF_INT8 = 1, SB_GGUF_UINT16 = 2, SB_GGUF_INT16 = 3,
+    SB_GGUF_UINT32 = 4, SB_GGUF_INT32 = 5, SB_GGUF_FLOAT32 = 6, SB_GGUF_BOOL = 7,
+    SB_GGUF_STRING = 8, SB_GGUF_ARRAY = 9, SB_GGUF_UINT64 = 10, SB_GGUF_INT64 = 11,
+    SB_GGUF_FLOAT64 = 12, SB_GGUF_VTYPE_COUNT
+} sb_gguf_vtype;
+
+const char *sb_gguf_vtype_name(sb_gguf_vtype t);
+
+/* ggml tensor types known to the reader (all of ggml's, so any real file lists). */
+const char *sb_gguf_type_name(uint32_t ggml_type);      /* NULL when unknown               */
+/* Elements per block and bytes per block; 0 when unknown. */
+uint32_t sb_gguf_type_block_elems(uint32_t ggml_type);
+uint32_t sb_gguf_type_block_bytes(uint32_t ggml_type);
+
+typedef struct sb_gguf_tensor {
+    const char *name;
+    uint32_t type;        /* ggml type id (same values as kernels' sb_type)                */
+    uint32_t n_dims;
+    int64_t ne[4];        /* ne[0] = row length (fastest), unused dims = 1                 */
+    uint64_t offset;      /* from the start of the data section                            */
+    uint64_t size;        /* bytes                                                         */
+    const void *data;     /* points into the mapping / buffer                              */
+} sb_gguf_tensor;
+
+typedef struct sb_gguf sb_gguf;
+
+/* Open from a path: mmap'd read-only, tensor data never copied. */
+int sb_gguf_open(const char *path, sb_gguf **out, sb_gguf_error *err);
+/* Open from memory (not copied: data must outlive the handle). `name` is used in errors. */
+int sb_gguf_open_memory(const void *data, size_t size, const char *name, sb_gguf **out,
+                        sb_gguf_error *err);
+void sb_gguf_close(sb_gguf *g);
+
+uint32_t sb_gguf_version(const sb_gguf *g);
+const char *sb_gguf_path(const sb_gguf *g);
+uint64_t sb_gguf_file_size(const sb_gguf *g);
+uint64_t sb_gguf_alignment(const sb_gguf *g);
+uint64_t sb_gguf_data_offset(const sb_gguf *g);   /* byte offset of the data section      */
+
+/* ---- metadata ---- */
+int64_t sb_gguf_n_kv(const sb_gguf *g);
+int64_t sb_gguf_find_key(const sb_gguf *g, const char *key);   /* index or -1            */
+const char *sb_gguf_kv_key(const sb_gguf *g, int64_t i);
+sb_gguf_vtype sb_gguf_kv_type(const sb_gguf *g, int64_t i);
+/* For arrays: element type and count (0 for non-arrays). */
+sb_gguf_vtype sb_gguf_kv_arr_type(const sb_gguf *g, int64_t i);
+uint64_t sb_gguf_kv_arr_n(const sb_gguf *g, int64_t i);
+
+/* Typed getters. Missing key → SB_GGUF_E_NOT_FOUND; another type → SB_GGUF_E_WRONG_TYPE (the
+ * integer getters accept any integer type whose value fits the destination; the float getter
+ * accepts f32 and f64). err may be NULL; when given it names the key. */
+int sb_gguf_get_u32(const sb_gguf *g, const char *key, uint32_t *out, sb_gguf_error *err);
+int sb_gguf_get_i64(const sb_gguf *g, const char *key, int64_t *out, sb_gguf_error *err);
+int sb_gguf_get_f32(const sb_gguf *g, const char *key, float *out, sb_gguf_error *err);
+int sb_gguf_get_bool(const sb_gguf *g, const char *key, int *out, sb_gguf_error *err);
+/* String value: pointer into the file (NOT NUL-terminated) and its length. */
+int sb_gguf_get_str(const sb_gguf *g, const char *key, const char **s, size_t *len,
+                    sb_gguf_error *err);
+/* Numeric/bool array: element type, count and a pointer to the raw little-endian elements in
+ * the file (may be unaligned: read with memcpy). String arrays: use sb_gguf_get_arr_str. */
+int sb_gguf_get_arr(const sb_gguf *g, const char *key, sb_gguf_vtype *elem_type, uint64_t *n,
+                    const void **data, sb_gguf_error *err);
+/* Number of strings of a string array, and string i (pointer into the file, length). */
+int sb_gguf_get_arr_str_n(const sb_gguf *g, const char *key, uint64_t *n, sb_gguf_error *err);
+int sb_gguf_get_arr_str(const sb_gguf *g, const char *key, uint64_t i, const char **s,
+                        size_t *len, sb_gguf_error *err);
+
+/* ---- tensors ---- */
+int64_t sb_gguf_n_tensors(const sb_gguf *g);
+const sb_gguf_tensor *sb_gguf_tensor_at(const sb_gguf *g, int64_t i);
+const sb_gguf_tensor *sb_gguf_find_tensor(const sb_gguf *g, const char *name); /* or NULL */
+
+/* ---- writer (GGUF v3) ---- */
+typedef struct sb_gguf_writer sb_gguf_writer;
+sb_gguf_writer *sb_gguf_writer_new(void);
+void sb_gguf_writer_free(sb_gguf_writer *w);
+/* Setters copy key and value. Setting a key twice replaces it. Return 0 or an sb_gguf_status. */
+int sb_gguf_set_u8(sb_gguf_writer *w, const char *key, uint8_t v);
+int sb_gguf_set_i8(sb_gguf_writer *w, const char *key, int8_t v);
+int sb_gguf_set_u16(sb_gguf_writer *w, const char *key, uint16_t v);
+int sb_gguf_set_i16(sb_gguf_writer *w, const char *key, int16_t v);
+int sb_gguf_set_u32(sb_gguf_writer *w, const char *key, uint32_t v);
+int sb_gguf_set_i32(sb_gguf_writer *w, const char *key, int32_t v);
+int sb_gguf_set_u64(sb_gguf_writer *w, const char *key, uint64_t v);
+int sb_gguf_set_i64(sb_gguf_writer *w, const char *key, int64_t v);
+int sb_gguf_set_f32(sb_gguf_writer *w, const char *key, float v);
+int sb_gguf_set_f64(sb_gguf_writer *w, const char *key, double v);
+int sb_gguf_set_bool(sb_gguf_writer *w, const char *key, int v);
+int sb_gguf_set_str(sb_gguf_writer *w, const char *key, const char *v);
+/* Array of n numeric/bool elements of elem_type, raw little-endian bytes copied. */
+int sb_gguf_set_arr(sb_gguf_writer *w, const char *key, sb_gguf_vtype elem_type,
+                    const void *data, uint64_t n);
+int sb_gguf_set_arr_str(sb_gguf_writer *w, const char *key, const char *const *strs, uint64_t n);
+/* Adds a tensor. data is referenced, not copied: it must stay valid until the write.
+ * size must equal the size the type and shape imply. */
+int sb_gguf_add_tensor(sb_gguf_writer *w, const char *name, uint32_t ggml_type, uint32_t n_dims,
+                       const int64_t *ne, const void *data, uint64_t size);
+/* Writes atomically (temp file in the same directory, fsync, rename). On failure the old file
+ * is intact and err says why. */
+int sb_gguf_writer_write(sb_gguf_writer *w, const char *path, sb_gguf_error *err);
+/* Writes into a malloc'd buffer (caller frees). */
+int sb_gguf_writer_to_memory(sb_gguf_writer *w, void **buf, size_t *size, sb_gguf_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,28 @@
+/* slmbench hardware probe: topology (hwloc), ISA (CPUID/HWCAP), memory, OS and build, Vulkan
+ * devices, PAPI, and the measured ceilings (FMA peak, memory bandwidth) that every "% of peak"
+ * in the suite divides by. */
+#ifndef SB_HW_H
+#define SB_HW_H
+
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+typedef struct sb_ceilings {
+    double fma_gflops_1t;       /* FP32 FMA peak, one thread, GFLOP/s                         */
+    double fma_gflops_all;      /* all cores                                                  */
+    double read_gbs;            /* memory read bandwidth, all cores, GB/s (1e9 bytes)          */
+    double read_gbs_1t;
+    double triad_gbs;           /* STREAM triad, bytes read + written, all cores              */
+    int threads;                /* threads used for the _all figures                          */
+    const char *isa;            /* ISA level the FMA loop used                                */
+} sb_ceilings;
+
+/* Measures the ceilings in a few seconds (n_threads <= 0: all cores). 0 on success. */
+int sb_hw_measure_ceilings(int n_threads, sb_ceilings *out);
+/* The whole probe as a JSON object (the results' "machine" section). measure=0 skips the
+ * ceilings (--quick). Never fails: what cannot be probed is marked as such. */
+cJSON *sb_hw_probe_json(int measure, int n_threads);
+/* Human-readable summary of a probe JSON object to f. */
+void sb_hw_print_summary(const cJSON *machine, void *file);
+
+#endif
