@@ -1,0 +1,21 @@
+/* Private interface between the parts of kernels/ (not for other modules).
+ *
+ * kernels/quant.c, matmul.c  — formats, quantizers, sb_matmul dispatch, matvec for every format
+ * kernels/gemm*.c            — F32 GEMM (BLIS-style packing + MR×NR micro-kernel + cache blocking)
+ * kernels/attention*.c       — reference and flash attention
+ * kernels/ops*.c             — small ops (rmsnorm, rope, softmax, silu·mul, add, mul, get_rows)
+ * kernels/cpu/*_avx2.c, *_avx512.c — per-ISA code, compiled with its own flags (kernels/cpu/module.mk)
+ */
+#ifndef SB_KERNELS_INTERNAL_H
+#define SB_KERNELS_INTERNAL_H
+
+#include "kernels/kernels.h"
+
+/* Y[m×n] = X[m×k] · Wᵀ with f32 W (n×k row-major), optimized level ctx->isa, ctx->n_threads. */
+int sb_gemm_f32(const sb_kctx *ctx, float *Y, const float *X, const float *W, int64_t m, int64_t n,
+                int64_t k);
+
+/* Threads to use for a context: n_threads <= 0 → all online processors; ref → 1. */
+int sb_kctx_threads(const sb_kctx *ctx);
+
+#endif

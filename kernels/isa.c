@@ -1,0 +1,79 @@
+/* ISA levels: names, CPU support (CPUID through the compiler's cpu-feature builtins, which also
+ * check that the OS saves the vector registers), and the default level for this process. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "kernels/internal.h"
+
+static const char *const isa_names[SB_ISA_COUNT] = {"ref", "avx2", "avx512", "neon"};
+
+const char *sb_isa_name(sb_isa isa)
+{
+    return (unsigned)isa < SB_ISA_COUNT ? isa_names[isa] : "?";
+}
+
+int sb_isa_from_name(const char *name, sb_isa *out)
+{
+    if (!name || !out) return SB_KERR_ARG;
+    for (int i = 0; i < SB_ISA_COUNT; i++)
+        if (!strcasecmp(name, isa_names[i])) { *out = (sb_isa)i; return SB_KOK; }
+    return SB_KERR_ARG;
+}
+
+int sb_isa_supported(sb_isa isa)
+{
+    switch (isa) {
+    case SB_ISA_REF: return 1;
+#if defined(__x86_64__) || defined(__i386__)
+    case SB_ISA_AVX2:
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case SB_ISA_AVX512:
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma");
+#endif
+#if defined(__aarch64__)
+    case SB_ISA_NEON: return 1;
+#endif
+    default: return 0;
+    }
+}
+
+static sb_isa best_supported(void)
+{
+    if (sb_isa_supported(SB_ISA_AVX512)) return SB_ISA_AVX512;
+    if (sb_isa_supported(SB_ISA_AVX2)) return SB_ISA_AVX2;
+    if (sb_isa_supported(SB_ISA_NEON)) return SB_ISA_NEON;
+    return SB_ISA_REF;
+}
+
+sb_isa sb_isa_default(void)
+{
+    static int cached = -1;
+    if (cached >= 0) return (sb_isa)cached;
+    sb_isa isa = best_supported();
+    const char *forced = getenv("SB_ISA");
+    if (forced && *forced) {
+        sb_isa want;
+        if (sb_isa_from_name(forced, &want) != SB_KOK)
+            fprintf(stderr, "slmbench: SB_ISA=%s is not one of ref, avx2, avx512, neon; using %s\n", forced, sb_isa_name(isa));
+        else if (!sb_isa_supported(want))
+            fprintf(stderr, "slmbench: SB_ISA=%s is not supported by this CPU; using %s\n", forced, sb_isa_name(isa));
+        else
+            isa = want;
+    }
+    cached = (int)isa;
+    return isa;
+}
+
+int sb_kctx_threads(const sb_kctx *ctx)
+{
+    if (!ctx || ctx->isa == SB_ISA_REF) return 1;
+    if (ctx->n_threads > 0) return ctx->n_threads;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
