@@ -4,7 +4,7 @@
  * kernels/gemm*.c            — F32 GEMM (BLIS-style packing + MR×NR micro-kernel + cache blocking)
  * kernels/attention*.c       — reference and flash attention
  * kernels/ops*.c             — small ops (rmsnorm, rope, softmax, silu·mul, add, mul, get_rows)
- * kernels/cpu/*_avx2.c, *_avx512.c — per-ISA code, compiled with its own flags (kernels/cpu/module.mk)
+ * kernels/cpu/NAME_avx2.c, NAME_avx512.c — per-ISA code, compiled with its own flags (kernels/cpu/module.mk)
  */
 #ifndef SB_KERNELS_INTERNAL_H
 #define SB_KERNELS_INTERNAL_H
