@@ -89,6 +89,8 @@ const sb_ops_impl sb_ops_ref = {
 static const sb_ops_impl *ops_for(const sb_kctx *ctx)
 {
     switch (ctx->isa) {
+    case SB_ISA_AVX2: return &sb_ops_avx2;
+    case SB_ISA_AVX512: return &sb_ops_avx512;
     default: return &sb_ops_ref;
     }
 }
