@@ -7,7 +7,6 @@
 #include <stdlib.h>
 
 #include "kernels/kernels.h"
-#include "kernels/ops_impl.h"
 #include "tests/test.h"
 
 #define NMSE_MAX 1e-11
@@ -224,13 +223,8 @@ static void test_get_rows(void)
     float table[ROWS * COLS];
     uint16_t table_h[ROWS * COLS];
     for (int i = 0; i < ROWS * COLS; i++) {
-        table[i] = (float)i * 0.5f - 20.0f;             /* exact in half precision */
-        /* build the half bit pattern by hand: value = i*0.5 - 20 */
-        float v = table[i];
-        uint32_t b;
-        memcpy(&b, &v, 4);
-        uint32_t e = (b >> 23) & 0xff;
-        table_h[i] = v == 0 ? 0 : (uint16_t)(((b >> 16) & 0x8000u) | ((e - 112) << 10) | ((b >> 13) & 0x3ffu));
+        table[i] = (float)i * 0.5f - 20.0f; /* exact in half precision */
+        table_h[i] = sb_fp32_to_fp16(table[i]);
     }
     int32_t ids[4] = {4, 0, 2, 4};
     float y[4 * COLS];
@@ -250,6 +244,35 @@ static void test_get_rows(void)
         CHECK_EQ_INT(sb_get_rows(&ctx, y, table, SB_TYPE_F32, ROWS, COLS, bad, 2), SB_KERR_ARG);
         CHECK_EQ_INT(sb_get_rows(&ctx, y, table, SB_TYPE_F32, ROWS, COLS, NULL, 2), SB_KERR_ARG);
     }
+}
+
+/* Quantized tables: each gathered row equals sb_dequantize_row of that row. */
+static void test_get_rows_quantized(void)
+{
+    static const sb_type types[] = {SB_TYPE_BF16, SB_TYPE_Q8_0, SB_TYPE_Q4_0, SB_TYPE_Q4_K, SB_TYPE_Q5_K, SB_TYPE_Q6_K};
+    enum { ROWS = 3, COLS = 512 };
+    uint64_t seed = 8;
+    float src[ROWS * COLS], want[COLS], y[2 * COLS];
+    test_fill_uniform(src, ROWS * COLS, -1, 1, &seed);
+    sb_kctx ctx = {sb_isa_default(), 1};
+    for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
+        size_t rb = 0;
+        CHECK_EQ_INT(sb_row_bytes(types[ti], COLS, &rb), SB_KOK);
+        unsigned char *q = malloc(rb * ROWS);
+        for (int r = 0; r < ROWS; r++) CHECK_EQ_INT(sb_quantize_row(types[ti], src + r * COLS, q + rb * r, COLS), SB_KOK);
+        int32_t ids[2] = {2, 0};
+        poison(y, 2 * COLS);
+        CHECK_EQ_INT(sb_get_rows(&ctx, y, q, types[ti], ROWS, COLS, ids, 2), SB_KOK);
+        for (int i = 0; i < 2; i++) {
+            CHECK_EQ_INT(sb_dequantize_row(types[ti], q + rb * (size_t)ids[i], want, COLS), SB_KOK);
+            CHECK_MSG(memcmp(want, y + i * COLS, sizeof want) == 0, "%s row %d", sb_type_name(types[ti]), ids[i]);
+        }
+        free(q);
+    }
+    /* 100 columns is not a whole number of 32-element blocks */
+    int32_t id0 = 0;
+    CHECK_EQ_INT(sb_get_rows(&ctx, y, src, SB_TYPE_Q8_0, 1, 100, &id0, 1), SB_KERR_SHAPE);
+    CHECK_EQ_INT(sb_get_rows(&ctx, y, src, SB_TYPE_Q8_K, 1, 256, &id0, 1), SB_KERR_UNSUPPORTED);
 }
 
 static void test_bad_args(void)
@@ -278,6 +301,7 @@ int main(void)
     RUN(test_rope_both_modes);
     RUN(test_rope_position_zero_is_identity_and_bad_params);
     RUN(test_get_rows);
+    RUN(test_get_rows_quantized);
     RUN(test_bad_args);
     return test_finish();
 }
