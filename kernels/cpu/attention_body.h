@@ -33,8 +33,8 @@ typedef struct att_shape {
 } att_shape;
 
 typedef struct att_scratch {
-    float *q;   /* rows in lanes: Qt [D][RP];   keys in lanes: f32 copy of an f16 K tile [BK][kvs] */
-    float *o;   /* rows in lanes: O^T [Dp][RP]; keys in lanes: f32 copy of an f16 V tile [BK][kvs] */
+    float *q;   /* rows in lanes: Qt [D][RP]   (unused by the keys-in-lanes path) */
+    float *o;   /* rows in lanes: O^T [Dp][RP] (unused by the keys-in-lanes path) */
     float *p;   /* keys in lanes: [BK] probabilities; rows in lanes: S^T then P^T [BK][RP] */
     float *kt;  /* [BK + ATT_MRK][Dp] converted key tile, then a zero-padded last key group */
     float *vt;  /* [BK][Dp] converted / padded value tile */
@@ -141,8 +141,8 @@ static void part_small(const att_shape *s, const float *Q, const void *K, const 
             m[st] = -__builtin_inff();
             l[st] = 0.0f;
         }
-    /* With Dp == D the tile of all heads is used in place (f32) or converted in one sequential
-     * pass into ka/va (f16); odd head sizes go through kv_tile's padded per-head copies. */
+    /* f32 with Dp == D is used in place; f16 and odd head sizes go through kv_tile's per-head
+     * f32 copies (a tile of all heads is contiguous, so the head loop still reads in order). */
     const int whole = Dp == D;
     const int64_t kvs = s->kvs;
     for (int64_t j0 = kb; j0 < ke; j0 += BK) {
@@ -317,18 +317,16 @@ static int flash_small(const att_shape *s, float *out, const float *Q, const voi
     const int64_t states = rows * s->n_kv_head;
     int parts = n_threads < 1 ? 1 : n_threads;
     if (parts > tiles) parts = (int)tiles;
-    /* per part: qs, o (states × Dp), m, l (states), p (BK), kt, vt (BK × Dp), and the f32
-     * copies of a whole f16 tile ka, va (BK × kvs) */
-    const size_t per_part = (size_t)states * (2 * (size_t)s->Dp + 2) + BK + (size_t)2 * BK * s->Dp +
-                            (size_t)2 * BK * (size_t)s->kvs + 64;
+    /* per part: qs, o (states × Dp), m, l (states), p (BK), kt, vt (BK × Dp) */
+    const size_t per_part = (size_t)states * (2 * (size_t)s->Dp + 2) + BK + (size_t)2 * BK * s->Dp + 64;
     float *buf = aligned_alloc(64, (per_part * sizeof(float) * (size_t)parts + 63) & ~(size_t)63);
     if (!buf) return SB_KERR_NOMEM;
 #pragma omp parallel for num_threads(parts) schedule(static, 1) if (parts > 1)
     for (int part = 0; part < parts; part++) {
         float *b = buf + per_part * (size_t)part;
         float *qs = b, *o = qs + states * s->Dp, *m = o + states * s->Dp, *l = m + states;
-        float *kt = l + states + BK, *vt = kt + (size_t)BK * s->Dp, *ka = vt + (size_t)BK * s->Dp;
-        att_scratch w = {ka, ka + (size_t)BK * s->kvs, l + states, kt, vt}; /* q, o: the ka, va tiles */
+        float *kt = l + states + BK, *vt = kt + (size_t)BK * s->Dp;
+        att_scratch w = {NULL, NULL, l + states, kt, vt};
         int64_t kb = tiles * part / parts * BK, ke = tiles * (part + 1) / parts * BK;
         if (ke > kend) ke = kend;
         part_small(s, Q, K, V, kb, ke, rows, qs, o, m, l, &w);
