@@ -4,9 +4,10 @@
  * per micro-panel). The loops:
  *   ic over m in MC steps       all threads pack the A block (MC × k, every KC slice) together;
  *                               MC is sized so the packed block fits in half of L3
- *    (threads split the block's Y rows × all columns into slabs of whole micro-tiles)
- *    jc over n in NC steps      the B panel (KC × NC) is packed by each thread for its slab and
- *     pc over k in KC steps     lives in L2
+ *    (the block's Y rows × all columns are cut into slabs of whole micro-tiles that threads
+ *     take dynamically)
+ *    jc over n in NC steps      the B panel (KC × NC, or the slab's width) is packed by the
+ *     pc over k in KC steps     thread working on the slab and lives in L2
  *      ir over MR micro-panels  the A micro-panel (MR × KC) stays in L1 while ...
  *       jr over NR micro-panels ... the micro-kernel streams the B panel from L2
  * This is the order of BLIS's Skylake-X sgemm (small broadcast panel in L1, wide vector panel
@@ -95,7 +96,7 @@ static void pack_a_block(const gemm_job *j, float *ap, int64_t ic, int64_t mc)
     const int MR = j->kr->mr;
     const int64_t panels = (mc + MR - 1) / MR, mp = panels * MR;
     const int64_t slices = (j->k + j->bl.kc - 1) / j->bl.kc;
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 4)
     for (int64_t t = 0; t < slices * panels; t++) {
         int64_t pc = t / panels * j->bl.kc, ir = t % panels * MR;
         int64_t kc = j->k - pc < j->bl.kc ? j->k - pc : j->bl.kc;
@@ -144,9 +145,6 @@ static void gemm_slab(const gemm_job *j, const float *ap, int64_t ic, int64_t mc
     }
 }
 
-/* Start of part t of `units` whole units split into nt near-equal parts. */
-static int64_t part_start(int64_t units, int nt, int t) { return units * t / nt; }
-
 int sb_gemm_f32(const sb_kctx *ctx, float *Y, const float *X, const float *W, int64_t m, int64_t n,
                 int64_t k)
 {
@@ -166,13 +164,18 @@ int sb_gemm_f32(const sb_kctx *ctx, float *Y, const float *X, const float *W, in
     /* Small products do not pay for waking threads (~2 MFLOP per thread is a few µs). */
     double flops = 2.0 * (double)m * (double)n * (double)k;
     if (flops < 2e6 * nt) nt = (int)(flops / 2e6) + 1;
-    /* Split each block along n (W rows) when there are enough NR tiles, else along m. */
+    /* Work units: slabs of whole micro-tiles of each block, along n (W rows) when there are
+     * enough NR tiles, else along m; about 4 per thread, taken dynamically, so a thread that the
+     * OS preempts (the cores may be shared) holds up the others for one slab at most. */
     int64_t tiles_n = (n + kr->nr - 1) / kr->nr, tiles_mc = (job.bl.mc + kr->mr - 1) / kr->mr;
     int split_n = tiles_n >= 2 * nt || tiles_n >= tiles_mc;
-    int64_t units = split_n ? tiles_n : tiles_mc;
-    if (nt > units) nt = (int)units;
+    int64_t tiles = split_n ? tiles_n : tiles_mc;
+    if (nt > tiles) nt = (int)tiles;
     if (nt < 1) nt = 1;
-    int64_t bmax = job.bl.nc < tiles_n * kr->nr ? job.bl.nc : tiles_n * kr->nr;
+    int64_t per_unit = nt == 1 ? tiles : (tiles + 4 * nt - 1) / (4 * nt);
+    if (split_n && per_unit * kr->nr > job.bl.nc) per_unit = job.bl.nc / kr->nr;
+    int64_t bmax = split_n ? per_unit * kr->nr : job.bl.nc;
+    if (bmax > tiles_n * kr->nr) bmax = tiles_n * kr->nr;
     size_t abytes = ((size_t)job.bl.mc * (size_t)k + 16) * sizeof(float);
     size_t bbytes = ((size_t)bmax * (size_t)job.bl.kc + 16) * sizeof(float);
     abytes = (abytes + 63) & ~(size_t)63;
@@ -193,19 +196,19 @@ int sb_gemm_f32(const sb_kctx *ctx, float *Y, const float *X, const float *W, in
             int64_t mc = m - ic < job.bl.mc ? m - ic : job.bl.mc;
             pack_a_block(&job, ap, ic, mc); /* ends with a barrier */
             int64_t tiles_m = (mc + kr->mr - 1) / kr->mr;
-            int64_t u0, u1, r0 = 0, r1 = mc, n0 = 0, n1 = n;
-            if (split_n) {
-                u0 = part_start(tiles_n, nt, t);
-                u1 = part_start(tiles_n, nt, t + 1);
-                n0 = u0 * kr->nr;
-                n1 = u1 * kr->nr < n ? u1 * kr->nr : n;
-            } else {
-                u0 = part_start(tiles_m, nt, t);
-                u1 = part_start(tiles_m, nt, t + 1);
-                r0 = u0 * kr->mr;
-                r1 = u1 * kr->mr < mc ? u1 * kr->mr : mc;
+            int64_t units = ((split_n ? tiles_n : tiles_m) + per_unit - 1) / per_unit;
+#pragma omp for schedule(dynamic, 1) nowait
+            for (int64_t u = 0; u < units; u++) {
+                int64_t r0 = 0, r1 = mc, n0 = 0, n1 = n;
+                if (split_n) {
+                    n0 = u * per_unit * kr->nr;
+                    n1 = n0 + per_unit * kr->nr < n ? n0 + per_unit * kr->nr : n;
+                } else {
+                    r0 = u * per_unit * kr->mr;
+                    r1 = r0 + per_unit * kr->mr < mc ? r0 + per_unit * kr->mr : mc;
+                }
+                gemm_slab(&job, ap, ic, mc, r0, r1, n0, n1, bbuf);
             }
-            if (r0 < r1 && n0 < n1) gemm_slab(&job, ap, ic, mc, r0, r1, n0, n1, bbuf);
 #pragma omp barrier
         }
     }

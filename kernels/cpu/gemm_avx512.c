@@ -57,7 +57,7 @@ static void pack_16x16(float *dst, const float *src, int64_t ld, int rows, int R
 #pragma GCC unroll 16
             for (int i = 0; i < 16; i++) {
                 v[i] = _mm512_maskz_loadu_ps(rm[i], s + i * ld + p);
-                _mm_prefetch((const char *)(s + i * ld + p + 64), _MM_HINT_T0); /* 4 lines ahead */
+                _mm_prefetch((const char *)(s + i * ld + p + 128), _MM_HINT_T1); /* 8 lines ahead, into L2 */
             }
             transpose16(v);
             float *d = dst + p * R + r0;
