@@ -55,10 +55,12 @@ static blocking blocking_for(const sb_gemm_kernel *kr, int64_t m, int64_t k)
     long l3 = cache_bytes(_SC_LEVEL3_CACHE_SIZE, 8 << 20);
     if (l3 > (64L << 20)) l3 = 64L << 20;
     blocking b;
-    b.kc = (int64_t)(l1 / 2) / ((int64_t)kr->mr * 4);
-    b.kc = b.kc < 64 ? 64 : b.kc > 1024 ? 1024 : b.kc;
-    b.kc -= b.kc % 16;
-    if (k <= b.kc + b.kc / 2) b.kc = k;      /* one k step when k is only a bit larger */
+    int64_t kc_max = (int64_t)(l1 / 2) / ((int64_t)kr->mr * 4);
+    kc_max = kc_max < 64 ? 64 : kc_max > 1024 ? 1024 : kc_max;
+    /* equal slices of at most kc_max (512 → 2 × 256 rather than 432 + 80) */
+    int64_t slices = (k + kc_max - 1) / kc_max;
+    b.kc = (k + slices - 1) / slices;
+    b.kc = (b.kc + 15) / 16 * 16;
     int64_t kc_eff = b.kc < 16 ? 16 : b.kc;
     b.nc = (int64_t)(l2 / 2) / (kc_eff * 4);
     b.nc -= b.nc % kr->nr;
