@@ -150,14 +150,16 @@ static void gemm_slab(const gemm_job *j, const float *ap, int64_t ic, int64_t mc
 int sb_gemm_f32(const sb_kctx *ctx, float *Y, const float *X, const float *W, int64_t m, int64_t n,
                 int64_t k)
 {
-    if (!ctx || !Y || !X || !W || m < 0 || n < 0 || k < 0) return SB_KERR_ARG;
+    if (!ctx || (unsigned)ctx->isa >= SB_ISA_COUNT || !sb_isa_supported(ctx->isa) || !Y || !X || !W ||
+        m < 0 || n < 0 || k < 0)
+        return SB_KERR_ARG;
     if (m == 0 || n == 0) return SB_KOK;
     if (k == 0) {
         memset(Y, 0, sizeof(float) * (size_t)m * (size_t)n);
         return SB_KOK;
     }
     const sb_gemm_kernel *kr = kernel_for(ctx->isa);
-    if (!kr || !sb_isa_supported(ctx->isa)) {
+    if (!kr) { /* ref, or a level without a GEMM kernel yet (neon) */
         gemm_ref(Y, X, W, m, n, k);
         return SB_KOK;
     }
