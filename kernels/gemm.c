@@ -2,8 +2,9 @@
  *
  * A = X (the broadcast side, MR rows per micro-panel), B = Wᵀ (the vector side, NR rows of W
  * per micro-panel). The loops:
- *   ic over m in MC steps       all threads pack the A block (MC × k, every KC slice) together;
- *                               MC is sized so the packed block fits in half of L3
+ *   ic over m in MC steps       the A block (MC × k, every KC slice) is packed micro-panel by
+ *                               micro-panel by the first thread that needs each one; MC is
+ *                               sized so the packed block fits in half of L3
  *    (the block's Y rows × all columns are cut into slabs of whole micro-tiles that threads
  *     take dynamically)
  *    jc over n in NC steps      the B panel (KC × NC, or the slab's width) is packed by the
@@ -16,6 +17,8 @@
  * The micro-kernel and the packing routine are per ISA (kernels/gemm_impl.h states their
  * contract). KC, NC and MC come from the cache sizes the OS reports.
  */
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -92,29 +95,37 @@ typedef struct gemm_job {
     int64_t m, n, k;
 } gemm_job;
 
-/* Packs X rows ic .. ic+mc (all of k) into ap; the (slice, panel) pairs are split over threads. */
-static void pack_a_block(const gemm_job *j, float *ap, int64_t ic, int64_t mc)
+/* The packed A micro-panel (slice pc, rows ir .. ir+MR of the block). Panels are packed on
+ * first use by whichever thread needs one first; flag: 0 unpacked, 1 being packed, 2 ready.
+ * (A barrier after a joint packing pass would make every thread wait for the slowest one to
+ * be scheduled: on shared cores that costs whole time slices.) */
+static const float *a_panel(const gemm_job *j, float *ap, atomic_int *flags, int64_t ic, int64_t mc,
+                            int64_t pc, int64_t ir, int64_t kc)
 {
     const int MR = j->kr->mr;
     const int64_t panels = (mc + MR - 1) / MR, mp = panels * MR;
-    const int64_t slices = (j->k + j->bl.kc - 1) / j->bl.kc;
-#pragma omp for schedule(dynamic, 4)
-    for (int64_t t = 0; t < slices * panels; t++) {
-        int64_t pc = t / panels * j->bl.kc, ir = t % panels * MR;
-        int64_t kc = j->k - pc < j->bl.kc ? j->k - pc : j->bl.kc;
+    float *a = ap + pc * mp + ir * kc;
+    atomic_int *f = flags + pc / j->bl.kc * panels + ir / MR;
+    if (atomic_load_explicit(f, memory_order_acquire) == 2) return a;
+    int expected = 0;
+    if (atomic_compare_exchange_strong_explicit(f, &expected, 1, memory_order_acq_rel, memory_order_acquire)) {
         int rows = mc - ir < MR ? (int)(mc - ir) : MR;
-        j->kr->pack(ap + pc * mp + ir * kc, j->X + (ic + ir) * j->k + pc, j->k, rows, MR, kc);
+        j->kr->pack(a, j->X + (ic + ir) * j->k + pc, j->k, rows, MR, kc);
+        atomic_store_explicit(f, 2, memory_order_release);
+        return a;
     }
+    while (atomic_load_explicit(f, memory_order_acquire) != 2) sched_yield(); /* a few µs */
+    return a;
 }
 
 /* One thread's slab of the block: Y rows ic+r0 .. ic+r1 (r0, r1 multiples of MR within the
  * block, r1 clipped to mc) × columns n0 .. n1. bbuf holds a KC × NC B panel. */
-static void gemm_slab(const gemm_job *j, const float *ap, int64_t ic, int64_t mc, int64_t r0,
-                      int64_t r1, int64_t n0, int64_t n1, float *bbuf)
+static void gemm_slab(const gemm_job *j, float *ap, atomic_int *flags, int64_t ic, int64_t mc,
+                      int64_t r0, int64_t r1, int64_t n0, int64_t n1, float *bbuf)
 {
     const sb_gemm_kernel *kr = j->kr;
     const int MR = kr->mr, NR = kr->nr;
-    const int64_t n = j->n, k = j->k, mp = (mc + MR - 1) / MR * MR;
+    const int64_t n = j->n, k = j->k;
     float *Y = j->Y;
     float ct[16 * 64] __attribute__((aligned(64))); /* scratch tile for edges, MR*NR <= 1024 */
     for (int64_t jc = n0; jc < n1; jc += j->bl.nc) {
@@ -128,7 +139,7 @@ static void gemm_slab(const gemm_job *j, const float *ap, int64_t ic, int64_t mc
             }
             for (int64_t ir = r0; ir < r1; ir += MR) {
                 int mi = r1 - ir < MR ? (int)(r1 - ir) : MR;
-                const float *a = ap + pc * mp + ir * kc;
+                const float *a = a_panel(j, ap, flags, ic, mc, pc, ir, kc);
                 for (int64_t jr = 0; jr < nc; jr += NR) {
                     int nj = nc - jr < NR ? (int)(nc - jr) : NR;
                     float *c = Y + (ic + ir) * n + jc + jr;
@@ -185,7 +196,13 @@ int sb_gemm_f32(const sb_kctx *ctx, float *Y, const float *X, const float *W, in
     abytes = (abytes + 63) & ~(size_t)63;
     bbytes = (bbytes + 63) & ~(size_t)63;
     float *buf = aligned_alloc(64, abytes + bbytes * (size_t)nt);
-    if (!buf) return SB_KERR_NOMEM;
+    const int64_t flags_per_block = (k + job.bl.kc - 1) / job.bl.kc * ((job.bl.mc + kr->mr - 1) / kr->mr);
+    atomic_int *flag_buf = calloc((size_t)(flags_per_block * ((m + job.bl.mc - 1) / job.bl.mc)), sizeof(atomic_int));
+    if (!buf || !flag_buf) {
+        free(buf);
+        free(flag_buf);
+        return SB_KERR_NOMEM;
+    }
     float *ap = buf;
 
 #pragma omp parallel num_threads(nt) if (nt > 1)
@@ -198,8 +215,8 @@ int sb_gemm_f32(const sb_kctx *ctx, float *Y, const float *X, const float *W, in
         float *bbuf = (float *)(void *)((char *)buf + abytes + (size_t)t * bbytes);
         for (int64_t ic = 0; ic < m; ic += job.bl.mc) {
             int64_t mc = m - ic < job.bl.mc ? m - ic : job.bl.mc;
-            pack_a_block(&job, ap, ic, mc); /* ends with a barrier */
             int64_t tiles_m = (mc + kr->mr - 1) / kr->mr;
+            atomic_int *flags = flag_buf + ic / job.bl.mc * flags_per_block;
             int64_t units = ((split_n ? tiles_n : tiles_m) + per_unit - 1) / per_unit;
 #pragma omp for schedule(dynamic, 1) nowait
             for (int64_t u = 0; u < units; u++) {
@@ -211,11 +228,15 @@ int sb_gemm_f32(const sb_kctx *ctx, float *Y, const float *X, const float *W, in
                     r0 = u * per_unit * kr->mr;
                     r1 = r0 + per_unit * kr->mr < mc ? r0 + per_unit * kr->mr : mc;
                 }
-                gemm_slab(&job, ap, ic, mc, r0, r1, n0, n1, bbuf);
+                gemm_slab(&job, ap, flags, ic, mc, r0, r1, n0, n1, bbuf);
             }
+            /* the next block is packed into the same buffer: wait until nobody reads this one */
+            if (ic + job.bl.mc < m) {
 #pragma omp barrier
+            }
         }
     }
     free(buf);
+    free(flag_buf);
     return SB_KOK;
 }
