@@ -180,14 +180,14 @@ int sb_gemm_f32(const sb_kctx *ctx, float *Y, const float *X, const float *W, in
     double flops = 2.0 * (double)m * (double)n * (double)k;
     if (flops < 2e6 * nt) nt = (int)(flops / 2e6) + 1;
     /* Work units: slabs of whole micro-tiles of each block, along n (W rows) when there are
-     * enough NR tiles, else along m; about 4 per thread, taken dynamically, so a thread that the
+     * enough NR tiles, else along m; about 8 per thread, taken dynamically, so a thread that the
      * OS preempts (the cores may be shared) holds up the others for one slab at most. */
     int64_t tiles_n = (n + kr->nr - 1) / kr->nr, tiles_mc = (job.bl.mc + kr->mr - 1) / kr->mr;
     int split_n = tiles_n >= 2 * nt || tiles_n >= tiles_mc;
     int64_t tiles = split_n ? tiles_n : tiles_mc;
     if (nt > tiles) nt = (int)tiles;
     if (nt < 1) nt = 1;
-    int64_t per_unit = nt == 1 ? tiles : (tiles + 4 * nt - 1) / (4 * nt);
+    int64_t per_unit = nt == 1 ? tiles : (tiles + 8 * nt - 1) / (8 * nt);
     if (split_n && per_unit * kr->nr > job.bl.nc) per_unit = job.bl.nc / kr->nr;
     int64_t bmax = split_n ? per_unit * kr->nr : job.bl.nc;
     if (bmax > tiles_n * kr->nr) bmax = tiles_n * kr->nr;
