@@ -7,7 +7,7 @@
 
 #include "gguf/fuzz/walk.h"
 #include "gguf/gguf.h"
-#include "tests/gguf_sample.h"
+#include "gguf/fuzz/sample.h"
 #include "tests/test.h"
 
 /* ---- a byte builder for crafted files ------------------------------------------------------ */

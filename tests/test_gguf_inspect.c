@@ -6,7 +6,7 @@
 #include <cjson/cJSON.h>
 
 #include "gguf/gguf.h"
-#include "tests/gguf_sample.h"
+#include "gguf/fuzz/sample.h"
 #include "tests/test.h"
 
 static const char *bin(void) { return getenv("SB_BIN") ? getenv("SB_BIN") : "build/slmbench"; }
