@@ -197,6 +197,14 @@ int sb_gguf_set_str(sb_gguf_writer *w, const char *key, const char *v);
 int sb_gguf_set_arr(sb_gguf_writer *w, const char *key, sb_gguf_vtype elem_type,
                     const void *data, uint64_t n);
 int sb_gguf_set_arr_str(sb_gguf_writer *w, const char *key, const char *const *strs, uint64_t n);
+/* The same with explicit byte lengths (strings need not be NUL-terminated nor free of NUL);
+ * lens NULL means strlen. */
+int sb_gguf_set_strn(sb_gguf_writer *w, const char *key, const char *v, size_t len);
+int sb_gguf_set_arr_strn(sb_gguf_writer *w, const char *key, const char *const *strs, const size_t *lens,
+                         uint64_t n);
+/* Copies metadata entry i of an opened file (any type, byte-exact values) into the writer,
+ * e.g. to carry a model's metadata over into a quantized copy. */
+int sb_gguf_set_from(sb_gguf_writer *w, const sb_gguf *g, int64_t i);
 /* Adds a tensor. data is referenced, not copied: it must stay valid until the write.
  * size must equal the size the type and shape imply. */
 int sb_gguf_add_tensor(sb_gguf_writer *w, const char *name, uint32_t ggml_type, uint32_t n_dims,

@@ -9,7 +9,9 @@
 #include "gguf/fuzz/sample.h"
 #include "tests/test.h"
 
-static const char *bin(void) { return getenv("SB_BIN") ? getenv("SB_BIN") : "build/slmbench"; }
+/* The slmbench of the same build as this test: BUILD/tests/test_x → BUILD/slmbench. */
+static char bin_path[1024] = "build/slmbench";
+static const char *bin(void) { return getenv("SB_BIN") ? getenv("SB_BIN") : bin_path; }
 
 /* Runs `slmbench inspect ARGS`, stdout to out_path, stderr to err_path; returns the exit status. */
 static int run_inspect(const char *args, const char *out_path, const char *err_path)
@@ -181,8 +183,12 @@ static void test_bad_file_and_usage_errors(void)
     CHECK_EQ_INT(run_inspect("--help", out, err), 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    (void)argc;
+    const char *slash = strrchr(argv[0], '/');
+    if (slash && slash - argv[0] >= 6 && !strncmp(slash - 6, "/tests", 6))
+        snprintf(bin_path, sizeof bin_path, "%.*s/slmbench", (int)(slash - 6 - argv[0]), argv[0]);
     RUN(test_text_listing);
     RUN(test_json_listing);
     RUN(test_real_model_json);

@@ -429,6 +429,47 @@ static void test_open_path_errors(void)
     sb_gguf_close(NULL);
 }
 
+/* Many keys and tensors: every one found by name (sorted index), absent names not found. */
+static void test_many_keys_and_tensors_lookup(void)
+{
+    sb_gguf_writer *w = sb_gguf_writer_new();
+    static float x[4];
+    int64_t ne[1] = {4};
+    char name[64];
+    for (int i = 0; i < 1500; i++) {
+        int k = (i * 7919) % 1500;                       /* not in sorted order */
+        snprintf(name, sizeof name, "key.%d", k);
+        CHECK_EQ_INT(sb_gguf_set_u32(w, name, (uint32_t)k), 0);
+        snprintf(name, sizeof name, "blk.%d.weight", k);
+        CHECK_EQ_INT(sb_gguf_add_tensor(w, name, 0, 1, ne, x, sizeof x), 0);
+    }
+    void *buf = NULL;
+    size_t size = 0;
+    sb_gguf_error e;
+    CHECK_EQ_INT(sb_gguf_writer_to_memory(w, &buf, &size, &e), 0);
+    sb_gguf *g = NULL;
+    CHECK_EQ_INT(sb_gguf_open_memory(buf, size, "many", &g, &e), 0);
+    if (g) {
+        int found = 0;
+        for (int k = 0; k < 1500; k++) {
+            uint32_t v = 0;
+            snprintf(name, sizeof name, "key.%d", k);
+            found += sb_gguf_get_u32(g, name, &v, NULL) == 0 && v == (uint32_t)k;
+            snprintf(name, sizeof name, "blk.%d.weight", k);
+            const sb_gguf_tensor *t = sb_gguf_find_tensor(g, name);
+            found += t && !strcmp(t->name, name);
+        }
+        CHECK_EQ_INT(found, 3000);
+        CHECK_EQ_INT(sb_gguf_find_key(g, "key.1500"), -1);
+        CHECK_EQ_INT(sb_gguf_find_key(g, "key."), -1);
+        CHECK_EQ_INT(sb_gguf_find_key(g, ""), -1);
+        CHECK(sb_gguf_find_tensor(g, "blk.-1.weight") == NULL);
+    }
+    sb_gguf_close(g);
+    free(buf);
+    sb_gguf_writer_free(w);
+}
+
 int main(void)
 {
     RUN(test_round_trip_every_value_type_from_memory);
@@ -438,5 +479,6 @@ int main(void)
     RUN(test_every_tensor_type_round_trips);
     RUN(test_failed_write_leaves_old_file_intact);
     RUN(test_open_path_errors);
+    RUN(test_many_keys_and_tensors_lookup);
     return test_finish();
 }
