@@ -56,6 +56,18 @@ static void print_quoted(FILE *f, const char *s, size_t len, size_t max)
     if (n < len) fprintf(f, "... (%zu bytes)", len);
 }
 
+/* Keys and tensor names are UTF-8 but may hold control characters: escape those so a crafted
+ * file cannot drive the terminal. Pads with spaces to `width` columns (bytes). */
+static void print_name(FILE *f, const char *s, int width)
+{
+    int n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f) n += fprintf(f, "\\x%02x", *p);
+        else { fputc(*p, f); n++; }
+    }
+    for (; n < width; n++) fputc(' ', f);
+}
+
 static void print_num(FILE *f, const sb_gguf_num *v)
 {
     switch (v->type) {
@@ -122,7 +134,9 @@ static void print_text(FILE *f, const sb_gguf *g, uint64_t max_elems)
         sb_gguf_vtype t = sb_gguf_kv_type(g, i);
         const char *s;
         size_t len;
-        fprintf(f, "  %-*s ", (int)kw, sb_gguf_kv_key(g, i));
+        fputs("  ", f);
+        print_name(f, sb_gguf_kv_key(g, i), (int)kw);
+        fputc(' ', f);
         if (t == SB_GGUF_STRING) {
             fprintf(f, "%-9s ", "str");
             sb_gguf_kv_str(g, i, &s, &len);
@@ -168,7 +182,9 @@ static void print_text(FILE *f, const sb_gguf *g, uint64_t max_elems)
         const sb_gguf_tensor *t = sb_gguf_tensor_at(g, i);
         char shape[128];
         fmt_shape(t, shape, sizeof shape);
-        fprintf(f, "  %-*s %-10s %-24s %14lld %14llu %14llu\n", (int)nw, t->name, sb_gguf_type_name(t->type), shape,
+        fputs("  ", f);
+        print_name(f, t->name, (int)nw);
+        fprintf(f, " %-10s %-24s %14lld %14llu %14llu\n", sb_gguf_type_name(t->type), shape,
                 (long long)n_elements(t), (unsigned long long)t->size, (unsigned long long)t->offset);
     }
 
