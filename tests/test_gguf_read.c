@@ -470,6 +470,46 @@ static void test_many_keys_and_tensors_lookup(void)
     sb_gguf_writer_free(w);
 }
 
+/* Strings with explicit lengths (NUL inside), and copying entries from an open file. */
+static void test_strn_and_set_from(void)
+{
+    sb_gguf_writer *w = sb_gguf_writer_new();
+    static const char *const strs[3] = {"x\0y", "", "tail"};
+    static const size_t lens[3] = {3, 0, 4};
+    CHECK_EQ_INT(sb_gguf_set_strn(w, "s", "a\0b", 3), 0);
+    CHECK_EQ_INT(sb_gguf_set_arr_strn(w, "arr", strs, lens, 3), 0);
+    void *buf = NULL, *buf2 = NULL;
+    size_t size = 0, size2 = 0;
+    sb_gguf_error e;
+    CHECK_EQ_INT(sb_gguf_writer_to_memory(w, &buf, &size, &e), 0);
+    sb_gguf *g = NULL, *h = NULL;
+    CHECK_EQ_INT(sb_gguf_open_memory(buf, size, "strn", &g, &e), 0);
+    if (g) {
+        const char *s;
+        size_t len;
+        CHECK_EQ_INT(sb_gguf_kv_offset(g, 0), 24);
+        CHECK_EQ_INT(sb_gguf_get_str(g, "s", &s, &len, &e), 0);
+        CHECK(len == 3 && memcmp(s, "a\0b", 3) == 0);
+        CHECK_EQ_INT(sb_gguf_get_arr_str(g, "arr", 0, &s, &len, &e), 0);
+        CHECK(len == 3 && memcmp(s, "x\0y", 3) == 0);
+        /* Copy both entries into a new writer: the same bytes come out. */
+        sb_gguf_writer *w2 = sb_gguf_writer_new();
+        CHECK_EQ_INT(sb_gguf_set_from(w2, g, 0), 0);
+        CHECK_EQ_INT(sb_gguf_set_from(w2, g, 1), 0);
+        CHECK_EQ_INT(sb_gguf_set_from(w2, g, 2), SB_GGUF_E_ARG);
+        CHECK_EQ_INT(sb_gguf_writer_to_memory(w2, &buf2, &size2, &e), 0);
+        CHECK(size2 == size && memcmp(buf, buf2, size) == 0);
+        CHECK_EQ_INT(sb_gguf_open_memory(buf2, size2, "copy", &h, &e), 0);
+        CHECK(h && gguf_same_content(g, h));
+        sb_gguf_writer_free(w2);
+    }
+    sb_gguf_close(g);
+    sb_gguf_close(h);
+    free(buf);
+    free(buf2);
+    sb_gguf_writer_free(w);
+}
+
 int main(void)
 {
     RUN(test_round_trip_every_value_type_from_memory);
@@ -480,5 +520,6 @@ int main(void)
     RUN(test_failed_write_leaves_old_file_intact);
     RUN(test_open_path_errors);
     RUN(test_many_keys_and_tensors_lookup);
+    RUN(test_strn_and_set_from);
     return test_finish();
 }
