@@ -38,6 +38,8 @@ struct sb_gguf_writer {
     size_t n_kv, cap_kv;
     wtensor *ts;
     size_t n_t, cap_t;
+    uint64_t data_bytes;  /* sum of tensor sizes, each padded to SB_GGUF_MAX_ALIGNMENT: an  */
+                          /* upper bound on the data section that must not overflow          */
 };
 
 sb_gguf_writer *sb_gguf_writer_new(void)
@@ -268,6 +270,10 @@ int sb_gguf_add_tensor(sb_gguf_writer *w, const char *name, uint32_t ggml_type, 
     if (want != size) return SB_GGUF_E_SHAPE;
     if (!data) return SB_GGUF_E_ARG;
     if (w->n_t >= SB_GGUF_MAX_TENSORS) return SB_GGUF_E_COUNT;
+    uint64_t padded, total;
+    if (__builtin_add_overflow(size, (uint64_t)SB_GGUF_MAX_ALIGNMENT, &padded) ||
+        __builtin_add_overflow(w->data_bytes, padded, &total))
+        return SB_GGUF_E_SHAPE;
     if (w->n_t == w->cap_t) {
         size_t cap = w->cap_t ? w->cap_t * 2 : 16;
         wtensor *n = realloc(w->ts, cap * sizeof *n);
@@ -283,6 +289,7 @@ int sb_gguf_add_tensor(sb_gguf_writer *w, const char *name, uint32_t ggml_type, 
     for (int d = 0; d < 4; d++) t->ne[d] = d < (int)n_dims ? ne[d] : 1;
     t->data = data;
     t->size = size;
+    w->data_bytes = total;
     return 0;
 }
 
