@@ -215,6 +215,12 @@ static void test_getter_errors_name_the_key(void)
     CHECK_EQ_INT(sb_gguf_get_u32(g, "t.u64", &u32, &e), SB_GGUF_E_WRONG_TYPE);     /* does not fit */
     CHECK_EQ_INT(sb_gguf_get_u32(g, "t.i8", &u32, &e), SB_GGUF_E_WRONG_TYPE);      /* negative */
     CHECK_EQ_INT(sb_gguf_get_i64(g, "t.u64", &i64, &e), SB_GGUF_E_WRONG_TYPE);     /* > INT64_MAX */
+    uint64_t u64;
+    CHECK_EQ_INT(sb_gguf_get_u64(g, "t.i8", &u64, &e), SB_GGUF_E_WRONG_TYPE);      /* negative */
+    CHECK_EQ_INT(sb_gguf_get_u64(g, "t.i32", &u64, &e), SB_GGUF_E_WRONG_TYPE);
+    CHECK_EQ_INT(sb_gguf_get_u64(g, "t.u16", &u64, &e), 0);
+    CHECK_EQ_INT(u64, 65000);
+    CHECK_EQ_INT(sb_gguf_get_u32(NULL, "t.u16", &u32, &e), SB_GGUF_E_ARG);
     CHECK_EQ_INT(sb_gguf_get_u32(g, "t.f32", &u32, &e), SB_GGUF_E_WRONG_TYPE);
     CHECK_EQ_INT(sb_gguf_get_u32(g, "t.bool", &u32, &e), SB_GGUF_E_WRONG_TYPE);
     CHECK_EQ_INT(sb_gguf_get_f32(g, "t.u32", &f, &e), SB_GGUF_E_WRONG_TYPE);
@@ -424,6 +430,7 @@ static void test_open_path_errors(void)
     CHECK_EQ_INT(sb_gguf_open(path, &g, &e), SB_GGUF_E_TRUNCATED);
     CHECK_EQ_INT(sb_gguf_open(NULL, &g, &e), SB_GGUF_E_ARG);
     CHECK_EQ_INT(sb_gguf_open_memory(NULL, 0, "empty", &g, &e), SB_GGUF_E_TRUNCATED);
+    CHECK_EQ_INT(sb_gguf_open_memory(NULL, 5, "null", &g, &e), SB_GGUF_E_ARG);
     CHECK_STR(sb_gguf_status_name(SB_GGUF_E_MAGIC), "bad magic");
     CHECK_STR(sb_gguf_status_name(-3), "unknown error");
     sb_gguf_close(NULL);
