@@ -5,6 +5,13 @@
  * its type, shape, size and offset, and the totals: parameter count and bytes per tensor type.
  * The file is validated in full by the reader first; a bad file prints
  * "FILE: at byte N: message" on stderr and exits 1.
+ *
+ * JSON (--json): {"file", "version", "alignment", "data_offset", "file_bytes", "n_kv",
+ * "n_tensors", "metadata": [{"key", "type", "value"} | arrays: {"key", "type": "arr",
+ * "elem_type", "count", "value": [...all] or "head": [...first N]}], "tensors": [{"name",
+ * "type", "shape": [ne0, ...], "n_elements", "bytes", "offset"}], "total_params",
+ * "total_bytes", "by_type": [{"type", "tensors", "params", "bytes"}]}. Integers beyond 2^53 and
+ * non-finite floats are written as strings; invalid UTF-8 in strings becomes U+FFFD.
  */
 #include <errno.h>
 #include <limits.h>
@@ -279,7 +286,7 @@ static cJSON *to_json(const sb_gguf *g, uint64_t max_elems)
     cJSON_AddNumberToObject(root, "version", sb_gguf_version(g));
     cJSON_AddNumberToObject(root, "alignment", (double)sb_gguf_alignment(g));
     cJSON_AddNumberToObject(root, "data_offset", (double)sb_gguf_data_offset(g));
-    cJSON_AddNumberToObject(root, "file_size", (double)sb_gguf_file_size(g));
+    cJSON_AddNumberToObject(root, "file_bytes", (double)sb_gguf_file_size(g));
     cJSON_AddNumberToObject(root, "n_kv", (double)sb_gguf_n_kv(g));
     cJSON_AddNumberToObject(root, "n_tensors", (double)sb_gguf_n_tensors(g));
 
