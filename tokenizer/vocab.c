@@ -541,7 +541,10 @@ int sb_tok_load_desc(const sb_tok_vocab_desc *d, sb_tokenizer **out, char *err, 
             t->byte_tok[b] = id >= 0 ? id : t->single_tok[b];
         } else {
             char u[4];
-            t->byte_tok[b] = tok_find(t, u, utf8_put(u, bpe_byte_to_cpt((uint8_t)b)));
+            size_t ul = utf8_put(u, bpe_byte_to_cpt((uint8_t)b));  /* U+0021..U+0143: 1 or 2 bytes */
+            t->byte_tok[b] = tok_find(t, u, ul);
+            memcpy(t->byte_enc[b], u, ul);
+            t->byte_enc_len[b] = (uint8_t)ul;
         }
     }
 
