@@ -17,6 +17,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,10 +72,12 @@ static sb_tokenizer *fz_build_spm(void)
     return sb_tok_load_desc(&d, &t, NULL, 0) == SB_TOK_OK ? t : NULL;
 }
 
-/* Byte-level BPE: the 256 byte characters (id = byte), merged pieces, two specials. */
+/* Byte-level BPE: the 256 byte characters (id = byte), merged pieces, two specials. Every merge
+ * result is a token except "xy", whose fallback ("x" "y") is still lossless; a non-token result
+ * of non-ASCII bytes would be dropped (as llama.cpp does) and break the round-trip check. */
 static sb_tokenizer *fz_build_bpe(const char *pre)
 {
-    static const char *const merged[] = {"\xc4\xa0t", "he", "\xc4\xa0the", "ll", "llo", "\xc4\xa0w", "or", "12", "123", "\xc4\xa0\xc4\xa0"};
+    static const char *const merged[] = {"\xc4\xa0t", "he", "\xc4\xa0the", "ll", "llo", "\xc4\xa0w", "or", "12", "123", "\xc4\xa0\xc4\xa0", "\xc4\x8a\xc4\x8a"};
     static const char *const merges[] = {"\xc4\xa0 t", "h e", "\xc4\xa0t he", "l l", "ll o", "\xc4\xa0 w", "o r",
                                          "1 2", "12 3", "\xc4\xa0 \xc4\xa0", "x y", "\xc4\x8a \xc4\x8a"};
     enum { NM = sizeof merged / sizeof *merged, N = 256 + NM + 2 };
