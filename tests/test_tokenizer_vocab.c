@@ -548,6 +548,51 @@ static void test_desc_loader_checks_lengths(void)
     CHECK_EQ_INT(sb_tok_load_desc(NULL, &t, err, sizeof err), SB_TOK_E_ARG);
 }
 
+
+/* Splits text with the pre-tokenizer `pre` and compares the words with want ("|"-separated). */
+static void check_split(const char *pre, const char *text, const char *want)
+{
+    bpe_arrays v;
+    sb_gguf_writer *w = bpe_writer(&v, pre);
+    sb_tokenizer *t = NULL;
+    char err[512];
+    int rc = load_from_writer(w, &t, err, sizeof err);
+    CHECK_MSG(rc == 0, "%s: %s", pre, err);
+    sb_gguf_writer_free(w);
+    free_bpe(&v);
+    if (!t) return;
+    span *words = NULL;
+    size_t n = 0;
+    CHECK_EQ_INT(pretok_split(t, text, strlen(text), &words, &n), SB_TOK_OK);
+    char got[512];
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + words[i].len + 2 < sizeof got; i++) {
+        if (i) got[o++] = '|';
+        memcpy(got + o, text + words[i].start, words[i].len);
+        o += words[i].len;
+    }
+    got[o] = 0;
+    CHECK_MSG(!strcmp(got, want), "pre %s: \"%s\" split as \"%s\", want \"%s\"", pre, text, got, want);
+    free(words);
+    sb_tok_free(t);
+}
+
+static void test_pre_tokenizer_splits(void)
+{
+    check_split("gpt-2", "12345 I've  a   b", "12345| I|'ve| | a|  | b");
+    check_split("llama-bpe", "12345 I've\n\nworld", "123|45| I|'ve|\n\n|world");
+    check_split("llama3", "I'VE 1234567", "I|'VE| |123|456|7");
+    check_split("qwen2", "12345 I've", "1|2|3|4|5| I|'ve");
+    check_split("starcoder", "x12 I've", "x|1|2| I|'ve");
+    check_split("smollm", "x12 I've", "x|1|2| I|'ve");
+    check_split("refact", "a1", "a|1");
+    check_split("mpt", "hello  world", "hello| | world");
+    check_split("falcon", "a+b==1234!", "a|+|b|==|123|4|!");
+    check_split("deepseek-coder", "ab 12\nc", "ab| |1|2|\n|c");
+    check_split("deepseek-llm", "Hello, 12 \xe6\x88\x91\xe6\x83\xb3", "Hello|,| |12| |\xe6\x88\x91\xe6\x83\xb3");
+    check_split("default", "a,b 1234", "a|,|b| |123|4");
+}
+
 int main(void)
 {
     RUN(test_g18_scores_length_differs);
@@ -564,6 +609,7 @@ int main(void)
     RUN(test_bpe_merges_specials_and_fallback);
     RUN(test_llama3_pre_adds_bos_and_ignores_merges);
     RUN(test_byte_to_unicode_map);
+    RUN(test_pre_tokenizer_splits);
     RUN(test_desc_loader_checks_lengths);
     return test_finish();
 }
