@@ -1,7 +1,8 @@
 /* Tokenizers on real text (../shared WikiText-2, first 64 KB): the shortcuts taken for speed give
  * the same ids as the plain algorithm (SentencePiece merged word by word vs over the whole text;
  * the per-call word cache vs none), decode(encode(text)) == text for every vocabulary, and the
- * `slmbench tokenize` command prints the reference ids. SKIPs when the shared data is absent. */
+ * `slmbench tokenize` command prints the reference ids; stories260K's tokenizer gives its reference
+ * story. SKIPs when the shared data is absent. */
 #include <stdlib.h>
 #include <sys/wait.h>
 
@@ -114,10 +115,59 @@ static void test_cli_prints_reference_ids(void)
     CHECK_EQ_INT(WEXITSTATUS(system(cmd)), 2);
 }
 
+
+/* stories260K (and its GGUF v1 copy): the first 100 greedy ids of ../shared/models/MANIFEST.md
+ * decode to the reference story, and encoding that text gives the same ids back. */
+static void check_stories(const char *rel, int32_t want_pad)
+{
+    static const int32_t ids[100] = {
+        403, 407, 261, 378, 432, 383, 286, 261, 376, 298, 315, 421, 395, 317, 426, 338, 401, 396, 267, 337,
+        410, 408, 419, 292, 411, 322, 265, 282, 295, 433, 426, 385, 328, 432, 358, 394, 261, 370, 432, 352,
+        266, 268, 388, 426, 338, 391, 266, 267, 337, 335, 312, 432, 398, 312, 286, 267, 414, 270, 333, 415,
+        426, 13, 438, 310, 439, 419, 357, 336, 432, 313, 438, 310, 432, 278, 316, 439, 419, 298, 414, 267,
+        265, 282, 295, 433, 426, 436, 317, 286, 296, 418, 269, 279, 292, 416, 439, 413, 409, 416, 327, 263};
+    static const char want[] =
+        "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. "
+        "One day, she saw a big, red ball. She wanted to play with it, but it was too high.\n"
+        "Lily's mom said, \"Lily, let's go to the park.\" Lily was sad and didn't know w";
+    const char *p = test_shared_path(rel);
+    if (!p) { test_skip("../shared/%s not found", rel); return; }
+    sb_gguf *g = NULL;
+    CHECK_EQ_INT(sb_gguf_open(p, &g, NULL), 0);
+    if (!g) return;
+    sb_tokenizer *t = NULL;
+    char err[512];
+    int rc = sb_tok_load_gguf(g, &t, err, sizeof err);
+    sb_gguf_close(g);
+    CHECK_MSG(rc == 0, "%s", err);
+    if (!t) return;
+    CHECK_EQ_INT(sb_tok_n_vocab(t), 512);
+    CHECK_EQ_INT(sb_tok_bos(t), 1);
+    CHECK_EQ_INT(sb_tok_eos(t), 2);
+    CHECK_EQ_INT(sb_tok_pad(t), want_pad);
+    char *text = NULL;
+    size_t tl = 0;
+    CHECK_EQ_INT(sb_tok_decode(t, ids, 100, 1, 0, &text, &tl), SB_TOK_OK);
+    CHECK_STR(text, want);
+    int32_t *back = NULL;
+    size_t n = 0;
+    CHECK_EQ_INT(sb_tok_encode(t, text, tl, 0, 0, &back, &n), SB_TOK_OK);
+    CHECK_EQ_INT(n, 100);
+    CHECK(n == 100 && memcmp(back, ids, sizeof ids) == 0);
+    free(back);
+    free(text);
+    sb_tok_free(t);
+}
+
+static void test_stories260k_reference_story(void) { check_stories("models/stories260K.gguf", -1); } /* pad 0xFFFFFFFF */
+static void test_stories260k_gguf_v1(void) { check_stories("models/legacy/tinyllamas-stories-260k-f32.ggufv1.gguf", 0); }
+
 int main(void)
 {
     RUN(test_spm_word_runs_match_whole_text_merge);
     RUN(test_every_vocab_round_trips_wikitext);
     RUN(test_cli_prints_reference_ids);
+    RUN(test_stories260k_reference_story);
+    RUN(test_stories260k_gguf_v1);
     return test_finish();
 }

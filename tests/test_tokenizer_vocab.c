@@ -155,8 +155,33 @@ static void test_g18_special_id_out_of_range(void)
     }
     vocab_arrays v;
     sb_gguf_writer *w = spm_writer(&v);
-    sb_gguf_set_u64(w, "tokenizer.ggml.eos_token_id", UINT64_MAX);
+    sb_gguf_set_u64(w, "tokenizer.ggml.eos_token_id", (uint64_t)1 << 40);
     expect_load_error(w, SB_TOK_E_VOCAB, "eos_token_id", NULL);
+    free_arrays(&v);
+    w = spm_writer(&v);
+    sb_gguf_set_u32(w, "tokenizer.ggml.eos_token_id", 0xfffffffe);
+    expect_load_error(w, SB_TOK_E_VOCAB, "eos_token_id", "outside the vocabulary");
+    free_arrays(&v);
+    w = spm_writer(&v);
+    sb_gguf_set_i32(w, "tokenizer.ggml.eos_token_id", -5);
+    expect_load_error(w, SB_TOK_E_VOCAB, "eos_token_id", "negative");
+    free_arrays(&v);
+}
+
+/* 0xFFFFFFFF (and -1) mean "no such token", as llama2.c-converted files write for padding. */
+static void test_special_id_none_markers(void)
+{
+    vocab_arrays v;
+    sb_gguf_writer *w = spm_writer(&v);
+    sb_gguf_set_u32(w, "tokenizer.ggml.padding_token_id", 0xffffffff);
+    sb_gguf_set_i32(w, "tokenizer.ggml.eot_token_id", -1);
+    sb_tokenizer *t = NULL;
+    char err[512];
+    CHECK_EQ_INT(load_from_writer(w, &t, err, sizeof err), 0);
+    CHECK_EQ_INT(sb_tok_pad(t), -1);
+    CHECK_EQ_INT(sb_tok_eot(t), -1);
+    sb_tok_free(t);
+    sb_gguf_writer_free(w);
     free_arrays(&v);
 }
 
@@ -598,6 +623,7 @@ int main(void)
     RUN(test_g18_scores_length_differs);
     RUN(test_g18_types_length_differs);
     RUN(test_g18_special_id_out_of_range);
+    RUN(test_special_id_none_markers);
     RUN(test_g18_malformed_byte_token);
     RUN(test_g18_duplicate_token);
     RUN(test_g18_merges_name_unknown_tokens);
