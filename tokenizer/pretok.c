@@ -85,7 +85,7 @@ static int name_in(const char *names, const char *name)
 }
 
 /* Rewrites \s as [\s\x{85}] (inside a class: \s\x{85}) and \S as [^\s\x{85}]; the other escapes
- * are copied. out must hold 6 * strlen(re) + 1 bytes (\\S, 2 bytes, becomes 11). */
+ * are copied. out must hold 6 * strlen(re) + 1 bytes (\S, 2 bytes, becomes 11). */
 static void widen_space(const char *re, char *out)
 {
     int in_class = 0;
