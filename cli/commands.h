@@ -6,5 +6,6 @@
 
 int sb_cmd_version(int argc, char **argv);
 int sb_cmd_hw(int argc, char **argv);
+int sb_cmd_report(int argc, char **argv);
 
 #endif
