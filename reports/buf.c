@@ -1,13 +1,10 @@
-/* reports/buf.c — growing string buffer, escaping, number formatting, JSON getters, file writing. */
+/* reports/buf.c — growing string buffer, escaping, number formatting, JSON getters. */
 #include "reports/internal.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static int reserve(sbuf *b, size_t extra)
 {
@@ -131,65 +128,3 @@ const char *sb_rep_fmt(char *buf, size_t n, double v, int decimals)
     return buf;
 }
 
-int sb_rep_write_file(const char *path, const char *data, size_t len, char *err, size_t errlen)
-{
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
-        snprintf(err, errlen, "%s: path too long", path);
-        return -1;
-    }
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: cannot create: %s", tmp, strerror(errno));
-        return -1;
-    }
-    size_t off = 0;
-    while (off < len) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) {
-            snprintf(err, errlen, "%s: write failed: %s", tmp, strerror(errno));
-            close(fd);
-            unlink(tmp);
-            return -1;
-        }
-        off += (size_t)w;
-    }
-    if (close(fd) != 0 || rename(tmp, path) != 0) {
-        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
-}
-
-char *sb_rep_read_file(const char *path, size_t max_bytes, size_t *len, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    sbuf b = {0};
-    char chunk[65536];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (b.len + n > max_bytes) {
-            snprintf(err, errlen, "%s: larger than %zu bytes", path, max_bytes);
-            fclose(f);
-            sb_rep_buf_free(&b);
-            return NULL;
-        }
-        sb_rep_putn(&b, chunk, n);
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad || b.oom) {
-        snprintf(err, errlen, "%s: %s", path, bad ? "read error" : "out of memory");
-        sb_rep_buf_free(&b);
-        return NULL;
-    }
-    if (!b.s) b.s = calloc(1, 1);
-    if (len) *len = b.len;
-    return b.s;
-}

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/results.h"
+
 
 /* ------------------------------------------------------------------ building */
 
@@ -383,7 +385,7 @@ void sb_rep_render_html(const rep_ctx *c, const char *dir, sbuf *o)
             if (ch->status == 1) {
                 char path[4096], err[256];
                 snprintf(path, sizeof path, "%s/%s.svg", dir, ch->name);
-                svg = sb_rep_read_file(path, 64u << 20, NULL, err, sizeof err);
+                svg = sb_read_file(path, 64u << 20, NULL, err, sizeof err);
             }
             if (svg) {
                 char prefix[32];

@@ -13,6 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "harness/results.h"
+
 void sb_rep_gp_quote(sbuf *b, const char *s)
 {
     sb_rep_puts(b, "'");
@@ -120,11 +122,11 @@ int sb_rep_charts_write(rep_ctx *c, const char *dir, const char *gnuplot, sb_rep
             snprintf(err, errlen, "%s: out of memory", path);
             rc = -1;
         }
-        if (!rc) rc = sb_rep_write_file(path, gp.s, gp.len, err, errlen);
+        if (!rc) rc = sb_write_file_atomic(path, gp.s, gp.len, err, errlen);
         sb_rep_buf_free(&gp);
         if (!rc) {
             snprintf(path, sizeof path, "%s/%s.dat", dir, ch->name);
-            rc = sb_rep_write_file(path, sb_rep_str(&ch->dat), ch->dat.len, err, errlen);
+            rc = sb_write_file_atomic(path, sb_rep_str(&ch->dat), ch->dat.len, err, errlen);
         }
         if (rc) return -1;
         if (sum) sum->n_charts++;

@@ -9,13 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/results.h"
+
 #define MAX_INPUT_BYTES ((size_t)256 << 20)
 
 /* Reads and parses one JSON file; NULL + err (file and byte offset of a syntax error). */
 static cJSON *load_json(const char *path, char *err, size_t errlen)
 {
     size_t len = 0;
-    char *text = sb_rep_read_file(path, MAX_INPUT_BYTES, &len, err, errlen);
+    char *text = sb_read_file(path, MAX_INPUT_BYTES, &len, err, errlen);
     if (!text) return NULL;
     const char *end = NULL;
     cJSON *doc = cJSON_ParseWithLengthOpts(text, len, &end, 0);
@@ -26,30 +28,6 @@ static cJSON *load_json(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: not valid JSON (error near byte %ld)", path, off);
     }
     free(text);
-    return doc;
-}
-
-/* Loads a results document and checks its schema version. The reports read version 1 only. */
-static cJSON *load_results(const char *path, char *err, size_t errlen)
-{
-    cJSON *doc = load_json(path, err, errlen);
-    if (!doc) return NULL;
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, "schema_version");
-    if (!cJSON_IsObject(doc) || !v) {
-        snprintf(err, errlen, "%s: not a slmbench results document (no \"schema_version\" member)", path);
-        cJSON_Delete(doc);
-        return NULL;
-    }
-    if (!cJSON_IsNumber(v) || v->valuedouble != 1.0) {
-        char shown[64];
-        if (cJSON_IsNumber(v)) snprintf(shown, sizeof shown, "%g", v->valuedouble);
-        else snprintf(shown, sizeof shown, "%s", cJSON_IsString(v) ? v->valuestring : "(not a number)");
-        snprintf(err, errlen, "%s: schema_version %s is not supported (this slmbench reads schema_version 1; "
-                              "regenerate the file with this version or use the slmbench that wrote it)",
-                 path, shown);
-        cJSON_Delete(doc);
-        return NULL;
-    }
     return doc;
 }
 
@@ -86,7 +64,7 @@ int sb_rep_load_inputs(rep_ctx *c, char *err, size_t errlen)
     for (int i = 0; i < o->n_inputs; i++) {
         rep_input *in = &c->in[c->n_in];
         in->path = o->inputs[i];
-        in->doc = load_results(in->path, err, errlen);
+        in->doc = sb_results_load(in->path, err, errlen);
         if (!in->doc) return -1;
         c->n_in++;
 
@@ -136,6 +114,7 @@ int sb_rep_load_inputs(rep_ctx *c, char *err, size_t errlen)
             if (!isnan(thr)) snprintf(thrs, sizeof thrs, " %.0ft", thr);
             md->label = NULL;
             md->dup_of_file = NULL;
+            md->short_label = NULL;
             /* The machine tag is appended later, once we know whether there are several. */
             md->label = sb_rep_strf("%s · %s%s", name ? name : "(unnamed)", backend ? backend : "?", thrs);
             if (!md->label) { snprintf(err, errlen, "out of memory"); return -1; }
@@ -160,6 +139,8 @@ int sb_rep_load_inputs(rep_ctx *c, char *err, size_t errlen)
         free(c->models[i].label);
         c->models[i].label = l;
     }
+    for (int i = 0; i < c->n_models; i++)
+        if (!(c->models[i].short_label = strdup(c->models[i].label))) { snprintf(err, errlen, "out of memory"); return -1; }
     if (c->n_machines > 1) {
         for (int i = 0; i < c->n_models; i++) {
             char *l = sb_rep_strf("%s · %s", c->models[i].label, c->machines[c->models[i].machine].tag);
@@ -250,7 +231,10 @@ void sb_rep_free_inputs(rep_ctx *c)
         free(c->machines[i].tag);
         free(c->machines[i].price_name);
     }
-    for (int i = 0; i < c->n_models; i++) free(c->models[i].label);
+    for (int i = 0; i < c->n_models; i++) {
+        free(c->models[i].label);
+        free(c->models[i].short_label);
+    }
     free(c->in);
     free(c->machines);
     free(c->models);

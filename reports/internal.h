@@ -37,10 +37,6 @@ double sb_rep_num(const cJSON *obj, const char *path);
 const char *sb_rep_strv(const cJSON *obj, const char *path);
 /* v with `decimals` digits after the point, or "—" when v is NaN. Returns buf. */
 const char *sb_rep_fmt(char *buf, size_t n, double v, int decimals);
-/* Reads a whole file (malloc'd, NUL-terminated); NULL + err when unreadable or over max_bytes. */
-char *sb_rep_read_file(const char *path, size_t max_bytes, size_t *len, char *err, size_t errlen);
-/* Writes data to path atomically (temp file in the same directory, then rename). 0 or -1 + err. */
-int sb_rep_write_file(const char *path, const char *data, size_t len, char *err, size_t errlen);
 
 /* ------------------------------------------------------------------ document model */
 
@@ -102,6 +98,7 @@ typedef struct rep_model {
     const cJSON *obj;
     int input, machine;
     char *label;        /* "name · backend Nt", "(file)" when one machine has the same run twice, " · M2" with several machines */
+    char *short_label;  /* the label without the machine tag: for per-machine charts */
     const char *dup_of_file; /* file name of its input when the label needed it, else NULL */
 } rep_model;
 

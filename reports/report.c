@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "harness/results.h"
+
 static void free_doc(rep_ctx *c)
 {
     for (int i = 0; i < c->n_blocks; i++) {
@@ -37,7 +39,7 @@ static int write_out(const char *dir, const char *name, const sbuf *b, char *err
         return -1;
     }
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    return sb_rep_write_file(path, sb_rep_str(b), b->len, err, errlen);
+    return sb_write_file_atomic(path, sb_rep_str(b), b->len, err, errlen);
 }
 
 int sb_report_run(const sb_report_opts *opts, sb_report_summary *summary, char *err, size_t errlen)

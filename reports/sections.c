@@ -371,13 +371,22 @@ static void sec_accuracy(rep_ctx *c)
         sb_rep_text(c, "diff = acc(a) − acc(b) over the same n items; McNemar's exact test on the items where exactly one "
                        "model is right; the minimum detectable difference is the smallest diff this n resolves "
                        "(α = 0.05, power 0.8).");
-        const char *hc[] = {"task", "a", "b", "n", "diff (a − b)", "McNemar p", "min detectable diff", "significant (p < 0.05)"};
-        rep_table *ct = sb_rep_table_new(8, hc, "lllrrrrl");
+        int files = 0;
+        for (int i = 0; i < c->n_in; i++)
+            files += cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(section(c, i, "eval"), "comparisons")) > 0;
+        /* With several files, the first column names the file and machine each comparison is from. */
+        const char *hc[] = {"file", "task", "a", "b", "n", "diff (a − b)", "McNemar p", "min detectable diff", "significant (p < 0.05)"};
+        int f1 = files > 1 ? 0 : 1;
+        rep_table *ct = sb_rep_table_new(9 - f1, hc + f1, "llllrrrrl" + f1);
         for (int i = 0; i < c->n_in; i++) {
             const cJSON *e;
             cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(section(c, i, "eval"), "comparisons")) {
                 const char *task = sb_rep_strv(e, "task"), *ma = sb_rep_strv(e, "a"), *mb = sb_rep_strv(e, "b");
                 double p = sb_rep_num(e, "mcnemar_p");
+                if (!f1) {
+                    const char *fn = strrchr(c->in[i].path, '/');
+                    sb_rep_cell(ct, "%s (%s)", fn ? fn + 1 : c->in[i].path, c->machines[c->in[i].machine].tag);
+                }
                 sb_rep_cell(ct, "%s", task ? task : "?");
                 sb_rep_cell(ct, "%s", ma ? ma : "?");
                 sb_rep_cell(ct, "%s", mb ? mb : "?");
@@ -545,17 +554,48 @@ static void chart_acc_speed(rep_ctx *c)
     free(what);
     if (!ch) { sb_rep_buf_free(&tl); goto out; }
     sbuf *b = &ch->body, *d = &ch->dat;
-    sb_rep_puts(d, "# index 0: every run: decode_tok_s mean_acc peak_rss_MiB point_size \"label\"\n");
-    double xmin = INFINITY, xmax = 0;
+    double xmin = INFINITY, xmax = 0, ymin = INFINITY, ymax = -INFINITY;
     for (int j = 0; j < np; j++) {
-        double ps = isnan(r[j]) || rmax <= 0 ? 1.5 : 1.0 + 4.0 * sqrt(r[j] / rmax);
-        sb_rep_printf(d, "%.6g %.6g %.6g %.3f ", x[j], y[j], mib(r[j]), ps);
-        sb_rep_dat_str(d, c->models[pts[j]].label);
-        sb_rep_puts(d, "\n");
-        if (x[j] < xmin) xmin = x[j];
-        if (x[j] > xmax) xmax = x[j];
+        xmin = fmin(xmin, x[j]); xmax = fmax(xmax, x[j]);
+        ymin = fmin(ymin, y[j]); ymax = fmax(ymax, y[j]);
     }
-    sb_rep_puts(d, "\n\n# index 1: Pareto front, by decode speed: decode_tok_s mean_acc\n");
+    int logx = xmin > 0 && xmax / xmin > 30;
+    /* Labels that would sit on another label are left out of the chart (the data file keeps them
+     * in the last column): Pareto points are labelled first. Positions are in fractions of the
+     * plotted range; a label is about 0.22 wide and 0.05 high there. */
+    int *show = calloc((size_t)np, sizeof *show);
+    if (!show) { c->oom = 1; sb_rep_buf_free(&tl); goto out; }
+    for (int pass = 0; pass < 2; pass++) {
+        for (int j = 0; j < np; j++) {
+            if (front[j] != !pass) continue;
+            double fx = logx ? log10(x[j] / xmin) / fmax(log10(xmax / xmin), 1e-9) : (x[j] - xmin) / fmax(xmax - xmin, 1e-9);
+            double fy = (y[j] - ymin) / fmax(ymax - ymin, 1e-9);
+            show[j] = 1;
+            for (int k = 0; k < np && show[j]; k++) {
+                if (k == j || !show[k] || (front[k] == !pass && k > j)) continue;
+                double gx = logx ? log10(x[k] / xmin) / fmax(log10(xmax / xmin), 1e-9) : (x[k] - xmin) / fmax(xmax - xmin, 1e-9);
+                double gy = (y[k] - ymin) / fmax(ymax - ymin, 1e-9);
+                if (fabs(fx - gx) < 0.22 && fabs(fy - gy) < 0.05) show[j] = 0;
+            }
+        }
+    }
+    /* One data block per machine, then the front. */
+    for (int m = 0; m < c->n_machines; m++) {
+        sb_rep_printf(d, "%s# index %d: runs on %s: decode_tok_s mean_acc peak_rss_MiB point_size \"label shown\" \"run\"\n",
+                      m ? "\n\n" : "", m, c->machines[m].tag);
+        for (int j = 0; j < np; j++) {
+            const rep_model *md = &c->models[pts[j]];
+            if (md->machine != m) continue;
+            double ps = isnan(r[j]) || rmax <= 0 ? 1.5 : 1.0 + 4.0 * sqrt(r[j] / rmax);
+            sb_rep_printf(d, "%.6g %.6g %.6g %.3f ", x[j], y[j], mib(r[j]), ps);
+            sb_rep_dat_str(d, show[j] ? md->short_label : "");
+            sb_rep_puts(d, " ");
+            sb_rep_dat_str(d, md->label);
+            sb_rep_puts(d, "\n");
+        }
+    }
+    free(show);
+    sb_rep_printf(d, "\n\n# index %d: Pareto front, by decode speed: decode_tok_s mean_acc\n", c->n_machines);
     /* Front points sorted by speed (selection sort: a handful of points). */
     int *used = calloc((size_t)np, sizeof *used);
     for (int n = 0; used; n++) {
@@ -573,12 +613,24 @@ static void chart_acc_speed(rep_ctx *c)
     free(yl);
     sb_rep_buf_free(&tl);
     sb_rep_puts(b, "\nset grid lc rgb '#dddddd'\nset key bottom right box opaque\nset offsets graph 0.08, graph 0.08, graph 0.15, graph 0.15\n");
-    if (xmin > 0 && xmax / xmin > 30) sb_rep_puts(b, "set logscale x\n");
-    sb_rep_puts(b, "plot 'acc_vs_speed.dat' index 0 using 1:2:4 with points pt 7 ps variable lc rgb '#3465a4' "
-                   "title 'model run (area grows with peak RSS)', \\\n"
-                   "     '' index 0 using 1:2:5 with labels offset 0,1.8 font ',9' notitle, \\\n"
-                   "     '' index 1 using 1:2 with linespoints lw 2 dt 2 pt 6 ps 3.2 lc rgb '#cc0000' "
-                   "title 'Pareto front (best accuracy for its speed)'\n");
+    if (logx) sb_rep_puts(b, "set logscale x\n");
+    static const char *const colors[] = {"#3465a4", "#f57900", "#4e9a06", "#75507b", "#c4a000", "#06989a"};
+    sb_rep_puts(b, "plot ");
+    int first = 1;
+    for (int m = 0; m < c->n_machines; m++) {
+        int any = 0;
+        for (int j = 0; j < np; j++) any |= c->models[pts[j]].machine == m;
+        if (!any) continue;
+        sb_rep_printf(b, "%s'acc_vs_speed.dat' index %d using 1:2:4 with points pt 7 ps variable lc rgb '%s' title ",
+                      first ? "" : ", \\\n     ", m, colors[m % 6]);
+        char *kt = c->n_machines > 1 ? sb_rep_strf("runs on %s (area grows with peak RSS)", c->machines[m].tag) : NULL;
+        sb_rep_gp_quote(b, kt ? kt : "model run (area grows with peak RSS)");
+        free(kt);
+        sb_rep_printf(b, ", \\\n     '' index %d using 1:2:5 with labels offset 0,1.8 font ',9' notitle", m);
+        first = 0;
+    }
+    sb_rep_printf(b, ", \\\n     '' index %d using 1:2 with linespoints lw 2 dt 2 pt 6 ps 3.2 lc rgb '#cc0000' "
+                     "title 'Pareto front (best accuracy for its speed)'\n", c->n_machines);
 out:
     free(x); free(y); free(r); free(front); free(pts);
     set_free(&common);
@@ -653,9 +705,7 @@ static void chart_memory(rep_ctx *c, int m)
         double rss = sb_rep_num(mem, "peak_rss_bytes"), w = sb_rep_num(mem, "weights_bytes"), kv = sb_rep_num(mem, "kv_bytes");
         double w0 = isnan(w) ? 0 : w, kv0 = isnan(kv) ? 0 : kv;
         double other = isnan(rss) ? 0 : fmax(0, rss - w0 - kv0);
-        char label[256], sk[128];
-        series_key(&c->models[i], sk, sizeof sk);
-        snprintf(label, sizeof label, "%s · %s", mname(&c->models[i]), sk);
+        const char *label = c->models[i].short_label;
         if (strlen(label) > longest) longest = strlen(label);
         sb_rep_dat_str(d, label);
         sb_rep_printf(d, " %.6g %.6g %.6g %.6g\n", mib(w0), mib(kv0), mib(other), mib(rss));
@@ -663,7 +713,7 @@ static void chart_memory(rep_ctx *c, int m)
     sb_rep_puts(b, "set title "); sb_rep_gp_quote(b, title);
     sb_rep_puts(b, " font ',13'\nset ylabel 'MiB (2^20 bytes)'\nset style data histograms\nset style histogram rowstacked\n"
                    "set style fill solid 0.85 border -1\nset boxwidth 0.6\nset grid ytics lc rgb '#dddddd'\n"
-                   "set key top left box opaque\nset xtics nomirror\nset border 3\nset ytics nomirror\n");
+                   "set key outside top center horizontal\nset xtics nomirror\nset border 3\nset ytics nomirror\n");
     if (longest > 12 || n > 6) sb_rep_puts(b, "set xtics rotate by 20 right\n");
     sb_rep_printf(b, "set xrange [-0.5:%d.5]\n", n - 1);
     if (isnan(ram)) sb_rep_puts(b, "RAM = NaN\n");
@@ -945,7 +995,7 @@ static void chart_roofline(rep_ctx *c, int m)
         }
     }
     sb_rep_puts(b, "set title "); sb_rep_gp_quote(b, title);
-    sb_rep_printf(b, " font ',13'\nset logscale x\nset logscale y\nset grid lc rgb '#dddddd'\nset key bottom right box opaque\n"
+    sb_rep_printf(b, " font ',13'\nset logscale x\nset logscale y\nset grid lc rgb '#dddddd'\nset key top left box opaque\n"
                      "set xlabel 'arithmetic intensity (FLOP per byte moved)'\nset ylabel 'GFLOP/s (1e9 FLOP per second)'\n"
                      "P = %.6g  # measured FMA peak, GFLOP/s, all threads\nB = %.6g  # measured memory read bandwidth, GB/s, all threads\n"
                      "roof(x) = (x * B < P) ? x * B : P\nset xrange [%.6g:%.6g]\nset yrange [%.6g:%.6g]\nset samples 400\n",
@@ -954,7 +1004,9 @@ static void chart_roofline(rep_ctx *c, int m)
                    "     x * B with lines dt 3 lc rgb '#3465a4' title 'bandwidth roof (memory bound)', \\\n"
                    "     P with lines dt 3 lc rgb '#cc0000' title 'FMA peak roof (compute bound)'");
     for (int s = 0; s < series.n; s++) {
-        sb_rep_printf(b, ", \\\n     '%s.dat' index %d using 1:2 with points pt %d ps 1.4 title ", name, s, 5 + 2 * (s % 4));
+        static const char *const pc[] = {"#f57900", "#3465a4", "#4e9a06", "#75507b", "#cc0000", "#06989a"};
+        sb_rep_printf(b, ", \\\n     '%s.dat' index %d using 1:2 with points pt %d ps 1.4 lc rgb '%s' title ", name, s,
+                      5 + 2 * (s % 4), pc[s % 6]);
         sb_rep_gp_quote(b, series.s[s]);
     }
     sb_rep_puts(b, "\n");
@@ -1077,7 +1129,7 @@ static void sec_check(rep_ctx *c)
         sbuf *bd = &ch->body, *d = &ch->dat;
         sb_rep_puts(bd, "set title "); sb_rep_gp_quote(bd, title);
         sb_rep_printf(bd, " font ',13'\nset xlabel 'ratio current / baseline as written by slmbench check (1 = unchanged), "
-                          "with confidence interval'\nset grid xtics lc rgb '#dddddd'\nset key outside below center horizontal box\n"
+                          "with confidence interval'\nset grid xtics lc rgb '#dddddd'\nset key outside top center horizontal box\n"
                           "set yrange [%d.7:-0.7]  # first case at the top\nset ytics font ',9' nomirror\n"
                           "set offsets graph 0.05, graph 0.05, 0, 0\nT = %.6g  # threshold\n",
                       n - 1, isnan(thr) ? 0.0 : thr);

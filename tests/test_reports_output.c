@@ -782,7 +782,7 @@ static void test_other_schema_version_is_refused(void)
     snprintf(errf, sizeof errf, "%s.stderr", dir);
     CHECK_EQ_INT(report(NULL, args, errf), 1);
     char *err = slurp(errf, NULL);
-    CHECK_MSG(err && strstr(err, pathV2) && strstr(err, "schema_version 2"), "stderr: %s", err ? err : "(none)");
+    CHECK_MSG(err && strstr(err, pathV2) && strstr(err, "version 2"), "stderr: %s", err ? err : "(none)");
     free(err);
     CHECK(!exists(dir, "report.md"));
 }
