@@ -125,7 +125,16 @@ rep_chart *sb_rep_chart(rep_ctx *c, const char *name, const char *title, const c
     if (!b) return NULL;
     rep_chart *ch = &c->charts[c->n_charts];
     memset(ch, 0, sizeof *ch);
-    ch->name = strdup(name);
+    /* Two charts must not share files: a second "x" becomes "x_2". */
+    int taken = 0;
+    for (int i = 0; i < c->n_charts; i++) taken |= !strcmp(c->charts[i].name, name);
+    for (int k = 2; taken; k++) {
+        free(ch->name);
+        ch->name = sb_rep_strf("%s_%d", name, k);
+        taken = 0;
+        for (int i = 0; ch->name && i < c->n_charts; i++) taken |= !strcmp(c->charts[i].name, ch->name);
+    }
+    if (!ch->name) ch->name = strdup(name);
     ch->title = strdup(title);
     ch->what = strdup(what ? what : "");
     ch->width = width;

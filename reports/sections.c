@@ -864,6 +864,16 @@ static void chart_kernels(rep_ctx *c, int m, const strset *ops)
                 if (!op || strcmp(op, ops->s[o]) || !case_ok(e)) continue;
                 if (!(sb_rep_num(e, "flops") > 0) || isnan(sb_rep_num(e, "gflops"))) flops = 0;
                 if (sb_rep_num(e, "threads") != 1) all1t = 0;
+            }
+        }
+        /* Series: the cases with a point to plot (positive size and rate) in the chosen metric. */
+        for (int i = 0; i < c->n_in; i++) {
+            if (c->in[i].machine != m) continue;
+            const cJSON *e;
+            cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(section(c, i, "bench"), "cases")) {
+                const char *op = sb_rep_strv(e, "op");
+                if (!op || strcmp(op, ops->s[o]) || !case_ok(e)) continue;
+                if (!(sb_rep_num(e, flops ? "flops" : "bytes") > 0) || !(sb_rep_num(e, flops ? "gflops" : "gbs") > 0)) continue;
                 case_series(e, key, sizeof key, 0);
                 set_add(&series, key);
                 n++;
@@ -903,7 +913,7 @@ static void chart_kernels(rep_ctx *c, int m, const strset *ops)
                         case_series(e, key, sizeof key, 0);
                         if (strcmp(key, series.s[s])) continue;
                         double x = sb_rep_num(e, flops ? "flops" : "bytes"), y = sb_rep_num(e, flops ? "gflops" : "gbs");
-                        if (x > last && x < best && !isnan(y)) { best = x; by = y; bn = sb_rep_strv(e, "name"); }
+                        if (x > last && x < best && y > 0) { best = x; by = y; bn = sb_rep_strv(e, "name"); }
                     }
                 }
                 if (!isfinite(best)) break;
@@ -1054,7 +1064,7 @@ static void sec_kernels(rep_ctx *c)
                 sbuf s = {0};
                 const cJSON *r;
                 cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(e, "ratio_vs"))
-                    if (cJSON_IsNumber(r)) sb_rep_printf(&s, "%s%s %.2f×", s.len ? ", " : "", r->string, r->valuedouble);
+                    if (cJSON_IsNumber(r) && r->string) sb_rep_printf(&s, "%s%s %.2f×", s.len ? ", " : "", r->string, r->valuedouble);
                 sb_rep_cell(t, "%s", s.len ? s.s : "—");
                 sb_rep_buf_free(&s);
             }

@@ -315,7 +315,22 @@ static void make_fixtures(void)
 
 /* ------------------------------------------------------------------ helpers */
 
-static const char *bin(void) { return getenv("SB_BIN") ? getenv("SB_BIN") : "build/slmbench"; }
+/* The slmbench beside this test binary (BUILD/tests/test_x -> BUILD/slmbench), so `make SAN=1
+ * test` runs the sanitized command; $SB_BIN overrides. */
+static const char *bin(void)
+{
+    static char path[4096];
+    if (getenv("SB_BIN")) return getenv("SB_BIN");
+    if (!path[0]) {
+        ssize_t n = readlink("/proc/self/exe", path, sizeof path - 32);
+        char *slash;
+        if (n <= 0) return "build/slmbench";
+        path[n] = 0;
+        if ((slash = strrchr(path, '/'))) *slash = 0;              /* BUILD/tests */
+        if ((slash = strrchr(path, '/'))) strcpy(slash, "/slmbench"); /* BUILD/slmbench */
+    }
+    return path;
+}
 
 /* Runs `env slmbench report ARGS`, stderr into DIR.stderr; returns the exit status. */
 static int report(const char *env, const char *args, const char *errfile)
@@ -771,6 +786,17 @@ static void test_missing_gnuplot_still_writes_report(void)
     CHECK(err && strstr(err, "gnuplot not found"));
     free(err);
     check_html(dir);
+
+    /* The same with gnuplot absent from PATH (and no SB_GNUPLOT). */
+    const char *dir2 = make_dir("nopath");
+    snprintf(args, sizeof args, "%s -o %s", pathA, dir2);
+    CHECK_EQ_INT(report("env -u SB_GNUPLOT PATH=/nonexistent-dir", args, errf), 0);
+    CHECK(exists(dir2, "report.md") && exists(dir2, "report.html") && exists(dir2, "roofline.gp"));
+    CHECK(!exists(dir2, "roofline.png") && !exists(dir2, "roofline.svg"));
+    snprintf(p, sizeof p, "%s/report.md", dir2);
+    md = slurp(p, NULL);
+    CHECK(md && strstr(md, "looked for 'gnuplot' on PATH"));
+    free(md);
 }
 
 static void test_other_schema_version_is_refused(void)
@@ -826,6 +852,38 @@ static void test_bad_inputs_and_usage(void)
     CHECK_EQ_INT(report(NULL, "--help", errf), 0);
 }
 
+/* Members of the wrong type everywhere (strings for numbers, arrays for objects, objects for
+ * arrays, nulls) are ignored or shown as "—": the report is still written, nothing crashes. */
+static void test_wrong_types_are_survived(void)
+{
+    make_fixtures();
+    const char *dir = make_dir("types");
+    char path[600], args[2048], errf[600];
+    snprintf(path, sizeof path, "%s/types.json", test_tmpdir());
+    FILE *f = fopen(path, "w");
+    if (!f) { test_fail_at(__FILE__, __LINE__, "cannot write %s", path); return; }
+    fputs("{\"schema_version\": 1, \"run\": [1], \"machine\": {\"cpu\": \"x\", \"caches\": {\"a\": 1},"
+          " \"memory\": {\"total_bytes\": \"lots\"}, \"vulkan\": {\"devices\": [null, 3, {\"name\": 5}]},"
+          " \"ceilings\": {\"fma_gflops_all\": \"fast\", \"read_gbs\": null}, \"numa\": 7},"
+          " \"bench\": {\"cases\": [null, 1, \"s\", {\"name\": 3, \"op\": \"matmul\", \"flops\": \"many\"},"
+          " {\"op\": \"x/y\", \"flops\": 10, \"bytes\": 0, \"gflops\": 1, \"ratio_vs\": [1, 2]},"
+          " {\"op\": \"x_y\", \"flops\": 10, \"bytes\": 5, \"gflops\": 1, \"gbs\": 2, \"stats\": [1]}]},"
+          " \"check\": {\"cases\": {\"a\": {\"ratio\": 1.1, \"ci\": \"wide\", \"verdict\": 7}}, \"geomean_ci\": 3},"
+          " \"eval\": {\"models\": [null, {\"name\": 1, \"tasks\": [1, {\"acc\": 0.5}], \"latency\": {\"ttft_ms\": [5],"
+          " \"tg128_tok_s\": \"fast\", \"itl_ms\": 2}, \"memory\": {\"peak_rss_bytes\": -1}},"
+          " {\"name\": \"m\", \"tasks\": {\"t\": {\"acc\": 0.5, \"acc_ci95\": [\"a\", null]}},"
+          " \"latency\": {\"tg128_tok_s\": 10}, \"memory\": {\"peak_rss_bytes\": 1e6}}],"
+          " \"comparisons\": {\"x\": {\"task\": 5}}}}", f);
+    fclose(f);
+    snprintf(args, sizeof args, "%s -o %s", path, dir);
+    snprintf(errf, sizeof errf, "%s.stderr", dir);
+    int rc = report(NULL, args, errf);
+    CHECK_MSG(rc == 0, "exit %d", rc);
+    CHECK(exists(dir, "report.md") && exists(dir, "report.html"));
+    /* The ops "x/y" and "x_y" sanitize to the same file name: both charts are kept. */
+    CHECK(exists(dir, "kernel_x_y.gp") && exists(dir, "kernel_x_y_2.gp"));
+}
+
 /* Headless Chromium renders the page without console messages; the screenshot is kept for a
  * person to look at when SB_KEEP_TMP is set. */
 static void test_html_renders_in_chromium(void)
@@ -874,6 +932,7 @@ int main(void)
     RUN(test_missing_gnuplot_still_writes_report);
     RUN(test_other_schema_version_is_refused);
     RUN(test_bad_inputs_and_usage);
+    RUN(test_wrong_types_are_survived);
     RUN(test_html_renders_in_chromium);
     cJSON_Delete(docA);
     cJSON_Delete(docA2);
