@@ -1231,32 +1231,60 @@ static void sec_method(rep_ctx *c)
         sb_rep_list(c, s.s);
     }
     sb_rep_buf_free(&s);
+    /* Definitions of the metrics this report shows (and the ceilings, always). */
+    int acc = 0, lat = 0, mem = 0, bench = 0, chk = 0;
+    for (int i = 0; i < c->n_models; i++) {
+        acc |= has_obj(c->models[i].obj, "tasks");
+        lat |= has_obj(c->models[i].obj, "latency");
+        mem |= has_obj(c->models[i].obj, "memory");
+    }
+    for (int i = 0; i < c->n_in; i++) {
+        bench |= section(c, i, "bench") != NULL;
+        chk |= section(c, i, "check") != NULL;
+    }
+    sbuf d = {0};
+    if (acc)
+        sb_rep_puts(&d,
+            "acc: fraction of items where the choice with the highest summed log-likelihood of its continuation tokens (given "
+            "the prompt) is the gold answer. acc_stderr is the standard error of that mean as lm-evaluation-harness computes it "
+            "(sample standard deviation / sqrt(n)); acc 95% CI is the interval the eval wrote.\n"
+            "acc_norm: the same, but each choice's summed log-likelihood is divided by the length of its continuation in "
+            "characters (lm-evaluation-harness's acc_norm), so long answers are not penalised for having more tokens.\n"
+            "ppl (perplexity): exp of the mean negative log-likelihood per token over the scored tokens (wikitext2: llama.cpp "
+            "chunking, each chunk of n_ctx tokens scored on its second half).\n");
+    if (lat)
+        sb_rep_puts(&d,
+            "TTFT (time to first token) for an N-token prompt: from the start of prefill of the already tokenized prompt to the "
+            "first generated token being sampled; tokenization is excluded; prefill and the first sample are included.\n"
+            "prefill tok/s (pp512): 512 prompt tokens ÷ the time to process them in one prefill (llama-bench's pp512).\n"
+            "decode tok/s (tg128): 128 generated tokens ÷ the time to generate them one at a time after the prompt "
+            "(llama-bench's tg128); decode tok/s at depth D: the same with D tokens already in the context.\n"
+            "ITL (inter-token latency): the time between consecutive generated tokens over at least 128 tokens; p50/p90/p99 "
+            "are percentiles of those intervals.\n");
+    if (mem)
+        sb_rep_puts(&d,
+            "peak RSS: the maximum resident set size of a process that ran only that model (one child process per model). "
+            "weights: bytes of the model's tensors as loaded; KV cache: bytes of the key/value cache at the context n_ctx; "
+            "predicted: the RAM the eval predicted for that context.\n");
+    if (bench)
+        sb_rep_puts(&d,
+            "kernel times: the median of the timed repetitions; GFLOP/s = declared FLOP per call ÷ median time ÷ 1e9, GB/s = "
+            "declared bytes per call ÷ median time ÷ 1e9; % of peak against the ceilings measured in the same run; p10–p90 and "
+            "cv (standard deviation ÷ mean) describe the spread.\n"
+            "roofline: arithmetic intensity = FLOP ÷ bytes per call; the attainable rate is min(FMA peak, intensity × read "
+            "bandwidth), both measured by `slmbench hw`.\n");
+    if (chk)
+        sb_rep_puts(&d,
+            "check: ratio and confidence interval per case and the verdict as `slmbench check` computed them (Mann–Whitney "
+            "test on the repetition times against the baseline's).\n");
+    sb_rep_puts(&d,
+        "ceilings: FMA peak = FP32 fused multiply-adds of many independent chains (2 FLOP each) per second, 1 thread and all "
+        "threads; memory read = bytes read per second from an array far larger than the caches; STREAM triad counts bytes "
+        "read and written. GB = 1e9 bytes, MiB = 2^20 bytes, GiB = 2^30 bytes.");
+    if (d.oom) c->oom = 1;
     sb_rep_heading(c, 3, NULL, "Definitions");
-    sb_rep_list(c,
-        "acc: fraction of items where the choice with the highest summed log-likelihood of its continuation tokens (given "
-        "the prompt) is the gold answer. acc_stderr is the standard error of that mean as lm-evaluation-harness computes it "
-        "(sample standard deviation / sqrt(n)); acc 95% CI is the interval the eval wrote.\n"
-        "acc_norm: the same, but each choice's summed log-likelihood is divided by the length of its continuation in "
-        "characters (lm-evaluation-harness's acc_norm), so long answers are not penalised for having more tokens.\n"
-        "ppl (perplexity): exp of the mean negative log-likelihood per token over the scored tokens (wikitext2: llama.cpp "
-        "chunking, each chunk of n_ctx tokens scored on its second half).\n"
-        "TTFT (time to first token) for an N-token prompt: from the start of prefill of the already tokenized prompt to the "
-        "first generated token being sampled; tokenization is excluded; prefill and the first sample are included.\n"
-        "prefill tok/s (pp512): 512 prompt tokens ÷ the time to process them in one prefill (llama-bench's pp512).\n"
-        "decode tok/s (tg128): 128 generated tokens ÷ the time to generate them one at a time after the prompt "
-        "(llama-bench's tg128); decode tok/s at depth D: the same with D tokens already in the context.\n"
-        "ITL (inter-token latency): the time between consecutive generated tokens over at least 128 tokens; p50/p90/p99 "
-        "are percentiles of those intervals.\n"
-        "peak RSS: the maximum resident set size of a process that ran only that model (one child process per model). "
-        "weights: bytes of the model's tensors as loaded; KV cache: bytes of the key/value cache at the context n_ctx; "
-        "predicted: the RAM the eval predicted for that context.\n"
-        "kernel times: the median of the timed repetitions; GFLOP/s = declared FLOP per call ÷ median time ÷ 1e9, GB/s = "
-        "declared bytes per call ÷ median time ÷ 1e9; % of peak against the ceilings measured in the same run; p10–p90 and "
-        "cv (standard deviation ÷ mean) describe the spread.\n"
-        "roofline: arithmetic intensity = FLOP ÷ bytes per call; the attainable rate is min(FMA peak, intensity × read "
-        "bandwidth), both measured by `slmbench hw`.\n"
-        "check: ratio and confidence interval per case and the verdict as `slmbench check` computed them (Mann–Whitney "
-        "test on the repetition times against the baseline's).");
+    sb_rep_list(c, sb_rep_str(&d));
+    sb_rep_buf_free(&d);
 }
 
 void sb_rep_build(rep_ctx *c)
