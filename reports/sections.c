@@ -498,53 +498,83 @@ static void sec_memory(rep_ctx *c)
 
 /* ------------------------------------------------------------------ model charts */
 
-static void chart_acc_speed(rep_ctx *c)
+/* The runs that have both a decode speed and accuracies, with their mean acc over the tasks all
+ * of them have (so the means compare), peak RSS, and whether each is on the Pareto front. */
+typedef struct acc_speed {
+    int np;          /* points */
+    int *pts;        /* np model indices */
+    double *x, *y, *r; /* decode tok/s, mean acc, peak RSS bytes (NaN when unknown) */
+    int *front;      /* 1 = on the Pareto front */
+    strset common;   /* the tasks the mean is over */
+} acc_speed;
+
+static void acc_speed_free(acc_speed *a)
 {
-    /* Points: models with a decode speed and at least one accuracy. */
-    int *pts = calloc((size_t)c->n_models + 1, sizeof *pts);
-    if (!pts) { c->oom = 1; return; }
+    free(a->pts); free(a->x); free(a->y); free(a->r); free(a->front);
+    set_free(&a->common);
+    memset(a, 0, sizeof *a);
+}
+
+/* Fills a; returns a->np, 0 when no run qualifies or they share no task (a->pts then NULL). */
+static int acc_speed_points(rep_ctx *c, acc_speed *a)
+{
+    memset(a, 0, sizeof *a);
+    a->pts = calloc((size_t)c->n_models + 1, sizeof *a->pts);
+    if (!a->pts) { c->oom = 1; return 0; }
     int np = 0;
-    strset common = {0};
     for (int i = 0; i < c->n_models; i++) {
         const cJSON *t;
         int has_acc = 0;
         cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(c->models[i].obj, "tasks"))
             has_acc |= !isnan(sb_rep_num(t, "acc"));
-        if (has_acc && !isnan(sb_rep_num(c->models[i].obj, "latency.tg128_tok_s"))) pts[np++] = i;
+        if (has_acc && !isnan(sb_rep_num(c->models[i].obj, "latency.tg128_tok_s"))) a->pts[np++] = i;
     }
-    if (!np) { free(pts); return; }
-    /* Tasks every point has an acc for: the mean over them is comparable across points. */
     const cJSON *t;
-    cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(c->models[pts[0]].obj, "tasks")) {
-        if (isnan(sb_rep_num(t, "acc")) || !t->string) continue;
-        int all = 1;
-        for (int j = 1; j < np; j++) all &= !isnan(sb_rep_num(task_of(&c->models[pts[j]], t->string), "acc"));
-        if (all) set_add(&common, t->string);
+    if (np) {
+        cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(c->models[a->pts[0]].obj, "tasks")) {
+            if (isnan(sb_rep_num(t, "acc")) || !t->string) continue;
+            int all = 1;
+            for (int j = 1; j < np; j++) all &= !isnan(sb_rep_num(task_of(&c->models[a->pts[j]], t->string), "acc"));
+            if (all) set_add(&a->common, t->string);
+        }
     }
-    if (!common.n) {
-        sb_rep_text(c, "No accuracy-versus-speed chart: the models with a decode speed share no task with an accuracy.");
-        free(pts);
-        return;
-    }
-    double *x = calloc((size_t)np, sizeof *x), *y = calloc((size_t)np, sizeof *y), *r = calloc((size_t)np, sizeof *r);
-    int *front = calloc((size_t)np, sizeof *front);
-    if (!x || !y || !r || !front) { c->oom = 1; goto out; }
-    double rmax = 0;
+    a->x = calloc((size_t)np + 1, sizeof *a->x);
+    a->y = calloc((size_t)np + 1, sizeof *a->y);
+    a->r = calloc((size_t)np + 1, sizeof *a->r);
+    a->front = calloc((size_t)np + 1, sizeof *a->front);
+    if (!a->x || !a->y || !a->r || !a->front) c->oom = 1;
+    if (!np || !a->common.n || c->oom) { acc_speed_free(a); return 0; }
     for (int j = 0; j < np; j++) {
-        const rep_model *m = &c->models[pts[j]];
-        x[j] = sb_rep_num(m->obj, "latency.tg128_tok_s");
-        y[j] = 0;
-        for (int k = 0; k < common.n; k++) y[j] += sb_rep_num(task_of(m, common.s[k]), "acc");
-        y[j] /= common.n;
-        r[j] = sb_rep_num(m->obj, "memory.peak_rss_bytes");
-        if (!isnan(r[j]) && r[j] > rmax) rmax = r[j];
+        const rep_model *m = &c->models[a->pts[j]];
+        a->x[j] = sb_rep_num(m->obj, "latency.tg128_tok_s");
+        a->y[j] = 0;
+        for (int k = 0; k < a->common.n; k++) a->y[j] += sb_rep_num(task_of(m, a->common.s[k]), "acc");
+        a->y[j] /= a->common.n;
+        a->r[j] = sb_rep_num(m->obj, "memory.peak_rss_bytes");
     }
     /* Pareto front: no other point is at least as fast and as accurate, and better in one. */
     for (int j = 0; j < np; j++) {
-        front[j] = 1;
-        for (int k = 0; k < np && front[j]; k++)
-            if (k != j && x[k] >= x[j] && y[k] >= y[j] && (x[k] > x[j] || y[k] > y[j])) front[j] = 0;
+        a->front[j] = 1;
+        for (int k = 0; k < np && a->front[j]; k++)
+            if (k != j && a->x[k] >= a->x[j] && a->y[k] >= a->y[j] && (a->x[k] > a->x[j] || a->y[k] > a->y[j])) a->front[j] = 0;
     }
+    return a->np = np;
+}
+
+static void chart_acc_speed(rep_ctx *c)
+{
+    acc_speed as;
+    if (!acc_speed_points(c, &as)) {
+        int any = 0;
+        for (int i = 0; i < c->n_models; i++) any |= !isnan(sb_rep_num(c->models[i].obj, "latency.tg128_tok_s")) && has_obj(c->models[i].obj, "tasks");
+        if (any) sb_rep_text(c, "No accuracy-versus-speed chart: the runs with a decode speed share no task with an accuracy.");
+        return;
+    }
+    int np = as.np, *pts = as.pts, *front = as.front;
+    double *x = as.x, *y = as.y, *r = as.r;
+    strset common = as.common;
+    double rmax = 0;
+    for (int j = 0; j < np; j++) if (!isnan(r[j]) && r[j] > rmax) rmax = r[j];
     sbuf tl = {0};
     for (int k = 0; k < common.n; k++) sb_rep_printf(&tl, "%s%s", k ? ", " : "", common.s[k]);
     char *what = sb_rep_strf("Each point is one model run (model · back end · threads%s); y is its mean acc over %s; "
@@ -632,8 +662,7 @@ static void chart_acc_speed(rep_ctx *c)
     sb_rep_printf(b, ", \\\n     '' index %d using 1:2 with linespoints lw 2 dt 2 pt 6 ps 3.2 lc rgb '#cc0000' "
                      "title 'Pareto front (best accuracy for its speed)'\n", c->n_machines);
 out:
-    free(x); free(y); free(r); free(front); free(pts);
-    set_free(&common);
+    acc_speed_free(&as);
 }
 
 static void chart_speed_bars(rep_ctx *c, int m, const char *field, const char *stem, const char *what_metric)
@@ -1287,9 +1316,92 @@ static void sec_method(rep_ctx *c)
     sb_rep_buf_free(&d);
 }
 
+/* A few lines that answer the usual questions first; every figure is also in a table below. */
+static void sec_summary(rep_ctx *c)
+{
+    sbuf s = {0};
+    acc_speed as;
+    if (acc_speed_points(c, &as)) {
+        int best = 0, fast = 0;
+        for (int j = 1; j < as.np; j++) {
+            if (as.y[j] > as.y[best]) best = j;
+            if (as.x[j] > as.x[fast]) fast = j;
+        }
+        sbuf tl = {0};
+        for (int k = 0; k < as.common.n; k++) sb_rep_printf(&tl, "%s%s", k ? ", " : "", as.common.s[k]);
+        sb_rep_printf(&s, "Most accurate: %s, mean acc %s over %s.\n", c->models[as.pts[best]].label, F(as.y[best], 3), sb_rep_str(&tl));
+        sb_rep_printf(&s, "Fastest decode: %s, %s tok/s.\n", c->models[as.pts[fast]].label, F(as.x[fast], 1));
+        sb_rep_puts(&s, "Pareto front (no other run is both faster and more accurate), fastest first: ");
+        int *used = calloc((size_t)as.np, sizeof *used), n = 0;
+        for (; used;) {
+            int b = -1;
+            for (int j = 0; j < as.np; j++) if (as.front[j] && !used[j] && (b < 0 || as.x[j] > as.x[b])) b = j;
+            if (b < 0) break;
+            used[b] = 1;
+            sb_rep_printf(&s, "%s%s (%s tok/s, acc %s)", n++ ? "; " : "", c->models[as.pts[b]].label, F(as.x[b], 1), F(as.y[b], 3));
+        }
+        free(used);
+        sb_rep_puts(&s, ".\n");
+        sb_rep_buf_free(&tl);
+        acc_speed_free(&as);
+    }
+    int low = -1;
+    for (int i = 0; i < c->n_models; i++) {
+        double r = sb_rep_num(c->models[i].obj, "memory.peak_rss_bytes");
+        if (r > 0 && (low < 0 || r < sb_rep_num(c->models[low].obj, "memory.peak_rss_bytes"))) low = i;
+    }
+    if (low >= 0)
+        sb_rep_printf(&s, "Smallest peak RSS: %s, %s MiB.\n", c->models[low].label,
+                      F(mib(sb_rep_num(c->models[low].obj, "memory.peak_rss_bytes")), 1));
+    for (int i = 0; i < c->n_in; i++) {
+        const cJSON *be = section(c, i, "bench"), *e;
+        if (!be) continue;
+        int ok = 0, failed = 0, skipped = 0, best = 0;
+        double bp = -1;
+        const cJSON *bc = NULL;
+        cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(be, "cases")) {
+            const char *st = sb_rep_strv(e, "status");
+            if (st && !strcmp(st, "FAILED")) failed++;
+            else if (st && !strcmp(st, "skipped")) skipped++;
+            else ok++;
+            double p = fmax(sb_rep_num(e, "pct_fma_peak"), sb_rep_num(e, "pct_bandwidth"));
+            if (case_ok(e) && p > bp) { bp = p; bc = e; best = 1; }
+        }
+        const char *fn = strrchr(c->in[i].path, '/');
+        sb_rep_printf(&s, "Kernels (%s, %s): %d cases timed, %d FAILED (wrong results), %d skipped", fn ? fn + 1 : c->in[i].path,
+                      c->machines[c->in[i].machine].tag, ok, failed, skipped);
+        if (best && sb_rep_strv(bc, "name"))
+            sb_rep_printf(&s, "; closest to a ceiling: %s at %s%% of %s", sb_rep_strv(bc, "name"), F(bp, 1),
+                          sb_rep_num(bc, "pct_fma_peak") >= sb_rep_num(bc, "pct_bandwidth") ? "the FMA peak" : "the bandwidth");
+        sb_rep_puts(&s, ".\n");
+    }
+    for (int i = 0; i < c->n_in; i++) {
+        const cJSON *chk = section(c, i, "check"), *e;
+        if (!chk) continue;
+        int n = 0, reg = 0, imp = 0;
+        cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(chk, "cases")) {
+            const char *v = sb_rep_strv(e, "verdict");
+            n++;
+            reg += v && !strcmp(v, "regression");
+            imp += v && !strcmp(v, "improvement");
+        }
+        const char *fn = strrchr(c->in[i].path, '/');
+        sb_rep_printf(&s, "Regression check (%s): %d regression(s) and %d improvement(s) in %d cases; geometric mean ratio %s.\n",
+                      fn ? fn + 1 : c->in[i].path, reg, imp, n, F(sb_rep_num(chk, "geomean_ratio"), 3));
+    }
+    if (s.len) {
+        s.s[--s.len] = 0;
+        sb_rep_heading(c, 2, "summary", "Summary");
+        sb_rep_list(c, s.s);
+    }
+    if (s.oom) c->oom = 1;
+    sb_rep_buf_free(&s);
+}
+
 void sb_rep_build(rep_ctx *c)
 {
     sec_title(c);
+    sec_summary(c);
     sec_machines(c);
     sec_accuracy(c);
     sec_latency(c);

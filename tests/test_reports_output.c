@@ -617,9 +617,13 @@ static void test_one_machine_full_report(void)
     CHECK(md != NULL);
     if (!md) return;
     CHECK(strstr(md, "# One machine") == md);
-    static const char *const sections[] = {"## Machines", "## Accuracy", "### Paired comparisons", "## Latency", "## Memory",
+    static const char *const sections[] = {"## Summary", "## Machines", "## Accuracy", "### Paired comparisons", "## Latency", "## Memory",
                                            "## Kernels", "## Regression check", "## How it was measured"};
     for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) CHECK_MSG(strstr(md, sections[i]), "no %s", sections[i]);
+    /* Summary: the fastest run and the Pareto front, from the fixture's numbers. */
+    CHECK(strstr(md, "Fastest decode: stories260K · cpu 2t, 5273.4 tok/s.") != NULL);
+    CHECK(strstr(md, "fastest first: stories260K · cpu 2t (5273.4 tok/s, acc 0.258); qwen2.5-0.5b-q8_0 · cpu 2t (61.2 tok/s, "
+                     "acc 0.340); tinyllama-1.1b-q4_0 · cpu 2t (45.5 tok/s, acc 0.400).") != NULL);
     CHECK_MSG(strstr(md, "TTFT (time to first token)") && strstr(md, "acc_norm: the same") && strstr(md, "tg128"),
               "definitions missing");
 
