@@ -84,6 +84,20 @@ static void series_key(const rep_model *m, char *buf, size_t n)
     else snprintf(buf, n, "%s %.0ft", b ? b : "?", t);
 }
 
+/* Slanted x labels (ending under their bar), with a left margin wide enough that the first
+ * label is not cut: a label of `longest` characters reaches ~0.94 × its length to the left of its
+ * tick, and the first tick is half a bar group from the axis. */
+static void slanted_xtics(sbuf *b, size_t longest, int n, int width)
+{
+    /* At 10 pt a character is ~6.5 px; the plot is ~85% of the width. */
+    double group_px = width * 0.85 / (n > 0 ? n : 1);
+    double need_px = 0.94 * 6.5 * (double)longest - group_px / 2 + 12;
+    double frac = need_px / width;
+    if (frac < 0.1) frac = 0.1; /* room for the y label and tics */
+    if (frac > 0.4) frac = 0.4;
+    sb_rep_printf(b, "set xtics rotate by 20 right\nset lmargin at screen %.3f\n", frac);
+}
+
 /* A clustered bar chart: rows × series values (NaN = no bar), a value label above each bar. */
 static void bar_chart(rep_ctx *c, const char *name, const char *title, const char *what, const char *ylabel,
                       const strset *rows, const strset *series, const double *v, int dec)
@@ -120,21 +134,23 @@ static void bar_chart(rep_ctx *c, const char *name, const char *title, const cha
     sb_rep_printf(b, "\nset xrange [-0.5:%d.5]", rows->n - 1);
     sb_rep_puts(b, "\nset datafile missing 'NaN'\nset style data histograms\nset style histogram clustered gap 1\n"
                    "set style fill solid 0.85 border -1\nset boxwidth 0.95 relative\nset grid ytics lc rgb '#dddddd'\n"
-                   "set offsets 0, 0, graph 0.12, 0\nset key top right box opaque\n"
+                   "set offsets 0, 0, graph 0.12, 0\nset key top right box opaque width 1.5\n"
                    "set xtics nomirror\nset ytics nomirror\nset border 3\n"
                    "set linetype 1 lc rgb '#3465a4'\nset linetype 2 lc rgb '#f57900'\nset linetype 3 lc rgb '#4e9a06'\n"
                    "set linetype 4 lc rgb '#75507b'\nset linetype 5 lc rgb '#c4a000'\nset linetype 6 lc rgb '#cc0000'\n");
-    if (longest > 12 || rows->n > 6) sb_rep_puts(b, "set xtics rotate by 20 right\n");
+    if (longest > 12 || rows->n > 6) slanted_xtics(b, longest, rows->n, w);
     sb_rep_printf(b, "NS = %d\nplot ", series->n);
     for (int s = 0; s < series->n; s++) {
         sb_rep_printf(b, "%s'%s.dat' using %d%s title ", s ? ", \\\n     " : "", name, s + 2, s ? "" : ":xtic(1)");
         sb_rep_gp_quote(b, series->s[s]);
     }
     /* Bar s of row r is centred at r + (s - (NS-1)/2) / (NS + gap). */
+    /* Value labels: the stated decimals for values >= 1, three significant digits below. */
     for (int s = 0; s < series->n; s++)
-        sb_rep_printf(b, ", \\\n     '%s.dat' using ($0 + (%d - (NS-1)/2.0)/(NS+1)):%d:(sprintf('%%.%df', column(%d))) "
+        sb_rep_printf(b, ", \\\n     '%s.dat' using ($0 + (%d - (NS-1)/2.0)/(NS+1)):%d:"
+                         "(abs(column(%d)) >= 1 ? sprintf('%%.%df', column(%d)) : sprintf('%%.3g', column(%d))) "
                          "with labels offset 0,0.7 font ',8' notitle",
-                      name, s, s + 2, dec, s + 2);
+                      name, s, s + 2, s + 2, dec, s + 2, s + 2);
     sb_rep_puts(b, "\n");
 }
 
@@ -275,8 +291,12 @@ static void sec_machines(rep_ctx *c)
             case 17: sb_rep_printf(&s, "%d", mm->n_inputs); break;
             case 18:
                 if (!mm->price_name) sb_rep_puts(&s, "no entry matches");
-                else sb_rep_printf(&s, "%s: $%s, %s W, $%s/hour", mm->price_name, F(mm->price_usd, 0), F(mm->watts, 0),
-                                   F(mm->usd_per_hour, 3));
+                else {
+                    sb_rep_puts(&s, mm->price_name);
+                    if (!isnan(mm->price_usd)) sb_rep_printf(&s, ", $%s", F(mm->price_usd, 0));
+                    if (!isnan(mm->watts)) sb_rep_printf(&s, ", %s W", F(mm->watts, 0));
+                    if (!isnan(mm->usd_per_hour)) sb_rep_printf(&s, ", $%s/hour", F(mm->usd_per_hour, 3));
+                }
                 break;
             }
             sb_rep_cell(t, "%s", s.len ? s.s : "—");
@@ -742,13 +762,14 @@ static void chart_memory(rep_ctx *c, int m)
     sb_rep_puts(b, "set title "); sb_rep_gp_quote(b, title);
     sb_rep_puts(b, " font ',13'\nset ylabel 'MiB (2^20 bytes)'\nset style data histograms\nset style histogram rowstacked\n"
                    "set style fill solid 0.85 border -1\nset boxwidth 0.6\nset grid ytics lc rgb '#dddddd'\n"
-                   "set key outside top center horizontal\nset xtics nomirror\nset border 3\nset ytics nomirror\n");
-    if (longest > 12 || n > 6) sb_rep_puts(b, "set xtics rotate by 20 right\n");
+                   "set key inside top left box opaque width 1.5\nset xtics nomirror\nset border 3\nset ytics nomirror\n");
+    if (longest > 12 || n > 6) slanted_xtics(b, longest, n, 1000);
     sb_rep_printf(b, "set xrange [-0.5:%d.5]\n", n - 1);
     if (isnan(ram)) sb_rep_puts(b, "RAM = NaN\n");
     else sb_rep_printf(b, "RAM = %.6g  # machine RAM, MiB\n", mib(ram));
-    if (off) sb_rep_printf(b, "set yrange [0:%.6g]\n", mib(top) * 1.3);
-    else sb_rep_puts(b, "set yrange [0:*]\n");
+    /* Head room above the bars (or the RAM line) for the legend. */
+    if (off || isnan(ram)) sb_rep_printf(b, "set yrange [0:%.6g]\n", mib(top) * 1.4);
+    else sb_rep_printf(b, "set yrange [0:%.6g]\n", mib(fmax(top, ram)) * 1.4);
     sb_rep_printf(b, "plot '%s.dat' using 2:xtic(1) title 'weights' lc rgb '#3465a4', '' using 3 title 'KV cache' lc rgb '#f57900', "
                      "'' using 4 title 'other (peak RSS - weights - KV)' lc rgb '#8ae234'", name);
     if (!isnan(ram))
