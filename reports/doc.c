@@ -254,6 +254,12 @@ static void inline_svg(sbuf *o, const char *svg, const char *prefix, const char 
     if (!p) return;
     static const char *const pats[] = {" id='", " id=\"", "href='#", "href=\"#", "url(#"};
     while (*p) {
+        /* The page promises no scripts: drop any an SVG terminal option might have added. */
+        if (!strncmp(p, "<script", 7)) {
+            const char *end = strstr(p, "</script>");
+            p = end ? end + 9 : p + strlen(p);
+            continue;
+        }
         if (!strncmp(p, "<title>", 7)) {
             const char *end = strstr(p, "</title>");
             if (end) {
