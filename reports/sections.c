@@ -1085,9 +1085,17 @@ static void sec_kernels(rep_ctx *c)
         for (int i = 0; i < c->n_in; i++) if (c->in[i].machine == m && section(c, i, "bench")) n++;
         if (!n) continue;
         if (c->n_machines > 1) sb_rep_heading(c, 3, NULL, c->machines[m].label);
+        /* Vulkan cases also carry the device time from timestamp queries: a column when any has it. */
+        int dev = 0;
+        for (int i = 0; i < c->n_in; i++) {
+            const cJSON *e;
+            if (c->in[i].machine != m) continue;
+            cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(section(c, i, "bench"), "cases"))
+                dev |= !isnan(sb_rep_num(e, "device_time_s"));
+        }
         const char *h[] = {"case", "status", "median µs", "p10–p90 µs", "cv", "GFLOP/s", "GB/s", "% FMA peak", "% bandwidth",
-                           "bound", "nmse", "ratio vs"};
-        rep_table *t = sb_rep_table_new(12, h, "llrrrrrrrlrl");
+                           "bound", "nmse", "ratio vs", "device µs"};
+        rep_table *t = sb_rep_table_new(12 + dev, h, "llrrrrrrrlrlr");
         for (int i = 0; i < c->n_in; i++) {
             if (c->in[i].machine != m) continue;
             const cJSON *e;
@@ -1117,6 +1125,7 @@ static void sec_kernels(rep_ctx *c)
                     if (cJSON_IsNumber(r) && r->string) sb_rep_printf(&s, "%s%s %.2f×", s.len ? ", " : "", r->string, r->valuedouble);
                 sb_rep_cell(t, "%s", s.len ? s.s : "—");
                 sb_rep_buf_free(&s);
+                if (dev) sb_rep_cell(t, "%s", F(sb_rep_num(e, "device_time_s") * 1e6, 2));
             }
         }
         sb_rep_add_table(c, t);
@@ -1281,6 +1290,29 @@ static void sec_method(rep_ctx *c)
         sb_rep_list(c, s.s);
     }
     sb_rep_buf_free(&s);
+    if (c->n_models) {
+        const char *h[] = {"model run", "arch", "parameters (M)", "file MiB", "weight types (tensors)", "back end", "threads", "n_ctx"};
+        rep_table *t = sb_rep_table_new(8, h, "llrrlllr");
+        for (int i = 0; i < c->n_models; i++) {
+            const cJSON *o = c->models[i].obj, *w;
+            const char *arch = sb_rep_strv(o, "arch"), *be = sb_rep_strv(o, "backend");
+            sbuf wt = {0};
+            cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(o, "weight_types"))
+                if (cJSON_IsNumber(w) && w->string) sb_rep_printf(&wt, "%s%s ×%.0f", wt.len ? ", " : "", w->string, w->valuedouble);
+            sb_rep_cell(t, "%s", c->models[i].label);
+            sb_rep_cell(t, "%s", arch ? arch : "—");
+            sb_rep_cell(t, "%s", F(sb_rep_num(o, "params") / 1e6, 3));
+            sb_rep_cell(t, "%s", F(mib(sb_rep_num(o, "file_bytes")), 1));
+            sb_rep_cell(t, "%s", wt.len ? wt.s : "—");
+            sb_rep_cell(t, "%s", be ? be : "—");
+            sb_rep_cell(t, "%s", F(sb_rep_num(o, "threads"), 0));
+            sb_rep_cell(t, "%s", F(sb_rep_num(o, "n_ctx"), 0));
+            sb_rep_buf_free(&wt);
+        }
+        t->caption = strdup("Models");
+        sb_rep_add_table(c, t);
+        sb_rep_text(c, "Precision: parameters in millions 3 decimals, file size MiB 1 decimal.");
+    }
     /* Definitions of the metrics this report shows (and the ceilings, always). */
     int acc = 0, lat = 0, mem = 0, bench = 0, chk = 0;
     for (int i = 0; i < c->n_models; i++) {

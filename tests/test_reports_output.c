@@ -115,6 +115,7 @@ static void add_case(cJSON *cases, const char *op, const char *type, int m, int 
     cJSON_AddNumberToObject(c, "pct_bandwidth", 100.0 * bytes / t / 1e9 / 31.0);
     cJSON_AddStringToObject(c, "bound", flops / bytes < 230.0 / 31.0 ? "memory" : "compute");
     if (!strcmp(type, "f32")) cJSON_AddNumberToObject(cJSON_AddObjectToObject(c, "ratio_vs"), "blas", 0.93);
+    if (!strcmp(backend, "vulkan")) cJSON_AddNumberToObject(c, "device_time_s", t * 0.91);
     cJSON_AddItemToArray(cases, c);
 }
 
@@ -178,6 +179,7 @@ static cJSON *add_model(cJSON *models, const char *name, const char *backend, do
     cJSON_AddStringToObject(m, "arch", "llama");
     cJSON_AddNumberToObject(m, "params", weights_mib * 262144);
     cJSON_AddNumberToObject(m, "file_bytes", weights_mib * 1048576 * 1.01);
+    cJSON_AddNumberToObject(cJSON_AddObjectToObject(m, "weight_types"), weights_mib > 100 ? "q4_0" : "f32", 201);
     cJSON_AddStringToObject(m, "backend", backend);
     cJSON_AddNumberToObject(m, "threads", 2);
     cJSON_AddNumberToObject(m, "n_ctx", 2048);
@@ -648,6 +650,7 @@ static void test_one_machine_full_report(void)
         check_num(md, "peak RSS MiB", label, NULL, jnum(mem, "peak_rss_bytes", NULL, NULL) / 1048576.0, 1);
         check_num(md, "weights MiB", label, NULL, jnum(mem, "weights_bytes", NULL, NULL) / 1048576.0, 1);
         check_num(md, "KV cache MiB", label, NULL, jnum(mem, "kv_bytes", NULL, NULL) / 1048576.0, 1);
+        check_num(md, "parameters (M)", label, NULL, jnum(m, "params", NULL, NULL) / 1e6, 3);
         checked++;
     }
     CHECK_EQ_INT(checked, 4);
@@ -668,6 +671,7 @@ static void test_one_machine_full_report(void)
         check_num(md, "GFLOP/s", name, NULL, jnum(c, "gflops", NULL, NULL), 2);
         check_num(md, "GB/s", name, NULL, jnum(c, "gbs", NULL, NULL), 2);
         check_num(md, "median µs", name, NULL, jnum(c, "stats", "median_s", NULL) * 1e6, 2);
+        if (strstr(name, "vulkan")) check_num(md, "device µs", name, NULL, jnum(c, "device_time_s", NULL, NULL) * 1e6, 2);
     }
     cJSON_ArrayForEach(c, cJSON_GetObjectItem(cJSON_GetObjectItem(docA, "check"), "cases")) {
         const char *name = cJSON_GetObjectItem(c, "name")->valuestring;
