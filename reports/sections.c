@@ -1257,9 +1257,9 @@ static void sec_method(rep_ctx *c)
         p = p ? p + 1 : c->in[i].path;
         if (be) {
             const char *suite = sb_rep_strv(be, "suite");
-            sb_rep_printf(&s, "%s%s: kernel benchmark suite `%s`, %s thread(s), each case repeated for at least %s s and at "
-                              "least %s repetitions after a warm-up; every repetition's time is kept.\n",
-                          p, "", suite ? suite : "?", F(sb_rep_num(be, "threads"), 0), F(sb_rep_num(be, "min_time_s"), 2),
+            sb_rep_printf(&s, "%s (%s): kernel benchmark suite `%s`, %s thread(s), each case repeated for at least %s s and "
+                              "at least %s repetitions; every repetition's time is kept.\n",
+                          p, c->machines[c->in[i].machine].tag, suite ? suite : "?", F(sb_rep_num(be, "threads"), 0), F(sb_rep_num(be, "min_time_s"), 2),
                           F(sb_rep_num(be, "min_reps"), 0));
         }
     }
