@@ -9,7 +9,7 @@
 #include "gguf/fuzz/sample.h"
 #include "tests/test.h"
 
-static const char *bin(void) { return getenv("SB_BIN") ? getenv("SB_BIN") : "build/slmbench"; }
+static const char *bin(void) { return test_slmbench_bin(); }
 
 /* Runs `slmbench inspect ARGS`, stdout to out_path, stderr to err_path; returns the exit status. */
 static int run_inspect(const char *args, const char *out_path, const char *err_path)

@@ -317,22 +317,7 @@ static void make_fixtures(void)
 
 /* ------------------------------------------------------------------ helpers */
 
-/* The slmbench beside this test binary (BUILD/tests/test_x -> BUILD/slmbench), so `make SAN=1
- * test` runs the sanitized command; $SB_BIN overrides. */
-static const char *bin(void)
-{
-    static char path[4096];
-    if (getenv("SB_BIN")) return getenv("SB_BIN");
-    if (!path[0]) {
-        ssize_t n = readlink("/proc/self/exe", path, sizeof path - 32);
-        char *slash;
-        if (n <= 0) return "build/slmbench";
-        path[n] = 0;
-        if ((slash = strrchr(path, '/'))) *slash = 0;              /* BUILD/tests */
-        if ((slash = strrchr(path, '/'))) strcpy(slash, "/slmbench"); /* BUILD/slmbench */
-    }
-    return path;
-}
+static const char *bin(void) { return test_slmbench_bin(); }
 
 /* Runs `env slmbench report ARGS`, stderr into DIR.stderr; returns the exit status. */
 static int report(const char *env, const char *args, const char *errfile)

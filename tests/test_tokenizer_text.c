@@ -94,7 +94,7 @@ static void test_cli_prints_reference_ids(void)
 {
     const char *p = test_shared_path("models/vocab/ggml-vocab-llama-spm.gguf");
     if (!p) { test_skip("../shared/models/vocab/ggml-vocab-llama-spm.gguf not found"); return; }
-    const char *bin = getenv("SB_BIN") ? getenv("SB_BIN") : "build/slmbench";
+    const char *bin = test_slmbench_bin();
     char cmd[2048], out[256] = "";
     /* "Hello world" -> 15043 3186 in the llama-spm vectors; BOS (1) first unless --no-special */
     snprintf(cmd, sizeof cmd, "%s tokenize -m '%s' --ids 'Hello world'", bin, p);
