@@ -1,5 +1,5 @@
 /* slmbench inspect: text and JSON listings of a GGUF file, errors as "FILE: at byte N: ..."
- * with exit 1, usage errors with exit 2. Runs the built binary (SB_BIN or build/slmbench). */
+ * with exit 1, usage errors with exit 2. Runs the slmbench of the test's own build. */
 #include <stdlib.h>
 #include <sys/wait.h>
 
@@ -9,15 +9,13 @@
 #include "gguf/fuzz/sample.h"
 #include "tests/test.h"
 
-/* The slmbench of the same build as this test: BUILD/tests/test_x → BUILD/slmbench. */
-static char bin_path[1024] = "build/slmbench";
-static const char *bin(void) { return getenv("SB_BIN") ? getenv("SB_BIN") : bin_path; }
+static const char *bin(void) { return test_slmbench_bin(); }
 
 /* Runs `slmbench inspect ARGS`, stdout to out_path, stderr to err_path; returns the exit status. */
 static int run_inspect(const char *args, const char *out_path, const char *err_path)
 {
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "%s inspect %s >%s 2>%s", bin(), args, out_path, err_path);
+    if (snprintf(cmd, sizeof cmd, "%s inspect %s >%s 2>%s", bin(), args, out_path, err_path) >= (int)sizeof cmd) return -1;
     int st = system(cmd);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
@@ -185,12 +183,8 @@ static void test_bad_file_and_usage_errors(void)
     CHECK_EQ_INT(run_inspect("--help", out, err), 0);
 }
 
-int main(int argc, char **argv)
+int main(void)
 {
-    (void)argc;
-    const char *slash = strrchr(argv[0], '/');
-    if (slash && slash - argv[0] >= 6 && !strncmp(slash - 6, "/tests", 6))
-        snprintf(bin_path, sizeof bin_path, "%.*s/slmbench", (int)(slash - 6 - argv[0]), argv[0]);
     RUN(test_text_listing);
     RUN(test_json_listing);
     RUN(test_real_model_json);
