@@ -149,9 +149,11 @@ int sb_vk_op_attention(sb_vk *vk, sb_vk_ref out, sb_vk_ref Q, sb_vk_ref K, sb_vk
                        const sb_attn_params *p);
 int sb_vk_op_rmsnorm(sb_vk *vk, sb_vk_ref y, sb_vk_ref x, sb_vk_ref w, int64_t rows, int64_t n,
                      float eps);
-/* freq_factors: a device tensor of n_rot/2 floats, or {NULL, 0}; p->freq_factors is ignored. */
+/* The rotation table (cos/sin per position and pair, m·n_rot floats) is computed on the host in
+ * double exactly as the ref kernel does and recorded into the command buffer; p->freq_factors is a
+ * host array (n_rot/2) or NULL. */
 int sb_vk_op_rope(sb_vk *vk, sb_vk_ref x, int64_t m, int n_heads, int head_dim, int64_t pos0,
-                  const sb_rope_params *p, sb_vk_ref freq_factors);
+                  const sb_rope_params *p);
 int sb_vk_op_softmax(sb_vk *vk, sb_vk_ref x, int64_t rows, int64_t n);
 int sb_vk_op_silu_mul(sb_vk *vk, sb_vk_ref y, sb_vk_ref gate, sb_vk_ref up, int64_t n);
 int sb_vk_op_add(sb_vk *vk, sb_vk_ref y, sb_vk_ref a, sb_vk_ref b, int64_t n);

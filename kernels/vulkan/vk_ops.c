@@ -1,6 +1,7 @@
 /* Vulkan back end: pipelines (one per shader variant, created on first use and cached), batches
  * (one command buffer, a global memory barrier before each dispatch, timestamps around the whole
  * batch), the device operations and the host API. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -444,27 +445,60 @@ int sb_vk_op_rmsnorm(sb_vk *vk, sb_vk_ref y, sb_vk_ref x, sb_vk_ref w, int64_t r
     return dispatch(vk, "rmsnorm", bufs, &pc, sizeof pc, gx, gy, 1);
 }
 
+/* Records `bytes` of host data into a fresh batch-temporary buffer (vkCmdUpdateBuffer takes at
+ * most 65536 bytes per call). */
+static int record_data(sb_vk *vk, const void *src, size_t bytes, sb_vk_buf **out)
+{
+    if (bytes % 4) return sb_vk_errf(vk, SB_KERR_ARG, "record_data: %zu bytes, not whole words", bytes);
+    int st = add_temp(vk, bytes, out);
+    if (st) return st;
+    full_barrier(vk);
+    for (size_t i = 0; i < bytes; i += 65536) {
+        size_t c = bytes - i < 65536 ? bytes - i : 65536;
+        vk->fn.vkCmdUpdateBuffer(vk->cmd, (*out)->buffer, i, c, (const char *)src + i);
+    }
+    return SB_KOK;
+}
+
 int sb_vk_op_rope(sb_vk *vk, sb_vk_ref x, int64_t m, int n_heads, int head_dim, int64_t pos0,
-                  const sb_rope_params *p, sb_vk_ref freq_factors)
+                  const sb_rope_params *p)
 {
     int st = ready(vk);
     if (st) return st;
-    if (!p || n_heads < 0 || head_dim < 0 || pos0 < 0 || m < 0 || p->n_rot < 0 || p->n_rot % 2 ||
-        p->n_rot > head_dim || (p->mode != SB_ROPE_NORMAL && p->mode != SB_ROPE_NEOX))
+    if (!p || n_heads <= 0 || head_dim <= 0 || pos0 < 0 || m < 0 || p->n_rot <= 0 || p->n_rot % 2 ||
+        p->n_rot > head_dim || !(p->freq_base > 0) || !(p->freq_scale > 0) || !isfinite(p->freq_base) ||
+        !isfinite(p->freq_scale) || (p->mode != SB_ROPE_NORMAL && p->mode != SB_ROPE_NEOX) ||
+        pos0 > INT64_MAX - m)
         return sb_vk_errf(vk, SB_KERR_ARG, "rope: bad parameters");
-    if ((uint64_t)pos0 + (uint64_t)m > UINT32_MAX) return sb_vk_errf(vk, SB_KERR_ARG, "rope: position too large");
-    uint64_t xb, pairs;
-    if ((st = f32_bytes(vk, m, n_heads, head_dim, &xb))) return st;
+    int h = p->n_rot / 2;
+    if (p->freq_factors)
+        for (int i = 0; i < h; i++)
+            if (!(p->freq_factors[i] > 0) || !isfinite(p->freq_factors[i]))
+                return sb_vk_errf(vk, SB_KERR_ARG, "rope: freq_factors[%d] not a positive number", i);
+    uint64_t xb, tb;
+    if ((st = f32_bytes(vk, m, n_heads, head_dim, &xb)) || (st = f32_bytes(vk, m, p->n_rot, 1, &tb))) return st;
     if ((st = need(vk, x, xb, "rope x"))) return st;
-    if (freq_factors.buf && (st = need(vk, freq_factors, (uint64_t)(p->n_rot / 2) * 4, "rope freq_factors")))
-        return st;
-    pairs = (uint64_t)m * (uint64_t)n_heads * (uint64_t)(p->n_rot / 2);
-    if (pairs == 0) return SB_KOK;
-    struct { uint32_t m, n_heads, head_dim, n_rot, pos0, mode, has_ff, x_off, ff_off; float freq_base, freq_scale; } pc = {
-        (uint32_t)m, (uint32_t)n_heads, (uint32_t)head_dim, (uint32_t)p->n_rot, (uint32_t)pos0, (uint32_t)p->mode,
-        freq_factors.buf != NULL, words(x), freq_factors.buf ? words(freq_factors) : 0, p->freq_base, p->freq_scale};
-    uint64_t groups = (pairs + 255) / 256;
-    sb_vk_buf *bufs[SB_VK_NBIND] = {x.buf, freq_factors.buf, NULL, NULL};
+    if (m == 0) return SB_KOK;
+    float *tab = malloc((size_t)tb);
+    if (!tab) return sb_vk_errf(vk, SB_KERR_NOMEM, "out of host memory");
+    /* The same θ as the ref kernel (kernels/ops.c), in double. */
+    for (int64_t t = 0; t < m; t++) {
+        double pos = (double)(pos0 + t);
+        for (int i = 0; i < h; i++) {
+            double theta = pos * p->freq_scale * pow(p->freq_base, -2.0 * i / p->n_rot);
+            if (p->freq_factors) theta /= p->freq_factors[i];
+            tab[2 * (t * h + i)] = (float)cos(theta);
+            tab[2 * (t * h + i) + 1] = (float)sin(theta);
+        }
+    }
+    sb_vk_buf *tbuf;
+    st = record_data(vk, tab, (size_t)tb, &tbuf);
+    free(tab);
+    if (st) return st;
+    struct { uint32_t m, n_heads, head_dim, n_rot, mode, x_off; } pc = {
+        (uint32_t)m, (uint32_t)n_heads, (uint32_t)head_dim, (uint32_t)p->n_rot, (uint32_t)p->mode, words(x)};
+    uint64_t groups = ((uint64_t)m * (uint64_t)n_heads * (uint64_t)h + 255) / 256;
+    sb_vk_buf *bufs[SB_VK_NBIND] = {x.buf, tbuf, NULL, NULL};
     return dispatch(vk, "rope", bufs, &pc, sizeof pc, groups < MAX_GROUPS ? (uint32_t)groups : MAX_GROUPS, 1, 1);
 }
 
@@ -521,12 +555,7 @@ int sb_vk_op_get_rows(sb_vk *vk, sb_vk_ref y, sb_vk_ref table, sb_type t, int64_
                               (long long)n_rows);
     if (n_ids == 0 || n_cols == 0) return SB_KOK;
     sb_vk_buf *idb;
-    if ((st = add_temp(vk, (size_t)n_ids * 4, &idb))) return st;
-    full_barrier(vk);
-    for (int64_t i = 0; i < n_ids; i += 16384) { /* vkCmdUpdateBuffer takes at most 65536 bytes */
-        int64_t c = n_ids - i < 16384 ? n_ids - i : 16384;
-        vk->fn.vkCmdUpdateBuffer(vk->cmd, idb->buffer, (VkDeviceSize)i * 4, (VkDeviceSize)c * 4, ids + i);
-    }
+    if ((st = record_data(vk, ids, (size_t)n_ids * 4, &idb))) return st;
     struct { uint32_t n_ids, n_cols, y_off, ids_off, w_off, row_bytes; } pc = {
         (uint32_t)n_ids, (uint32_t)n_cols, words(y), 0, (uint32_t)table.off, (uint32_t)rb};
     char name[32];
@@ -658,13 +687,10 @@ int sb_vk_rope(sb_vk *vk, float *x, int64_t m, int n_heads, int head_dim, int64_
     if (st) return st;
     if (!x || !p) return hc_end(&hc, sb_vk_errf(vk, SB_KERR_ARG, "rope: NULL pointer"), t, NULL);
     size_t xb = 0;
-    if ((st = host_size(vk, m, n_heads, head_dim, &xb))) return hc_end(&hc, st, t, NULL);
-    sb_vk_ref rx, rf = {NULL, 0};
-    if ((st = hc_buf(&hc, x, xb, &rx))) return hc_end(&hc, st, t, NULL);
-    if (p->freq_factors && p->n_rot >= 2 && (st = hc_buf(&hc, p->freq_factors, (size_t)(p->n_rot / 2) * 4, &rf)))
-        return hc_end(&hc, st, t, NULL);
-    if ((st = sb_vk_begin(vk)) || (st = sb_vk_op_rope(vk, rx, m, n_heads, head_dim, pos0, p, rf)) ||
-        (st = sb_vk_submit(vk, &bt)) || (st = sb_vk_buf_download(vk, rx.buf, 0, x, xb)))
+    sb_vk_ref rx;
+    if ((st = host_size(vk, m, n_heads, head_dim, &xb)) || (st = hc_buf(&hc, x, xb, &rx)) || (st = sb_vk_begin(vk)) ||
+        (st = sb_vk_op_rope(vk, rx, m, n_heads, head_dim, pos0, p)) || (st = sb_vk_submit(vk, &bt)) ||
+        (st = sb_vk_buf_download(vk, rx.buf, 0, x, xb)))
         return hc_end(&hc, st, t, &bt);
     return hc_end(&hc, SB_KOK, t, &bt);
 }

@@ -1,16 +1,16 @@
 #version 450
-// Rotary position embedding in place on x[m][n_heads][head_dim], positions pos0 .. pos0+m-1.
-// One invocation per rotated pair (m × n_heads × n_rot/2, grid-stride). Pair i of a head rotates by
-// theta = pos * freq_scale * base^(-2i/n_rot) / ff[i]. mode 0 (normal) pairs (2i, 2i+1); mode 2
-// (neox) pairs (i, i + n_rot/2). Dims >= n_rot are untouched.
+// Rotary position embedding in place on x[m][n_heads][head_dim]. The host computes the rotation
+// of every (row r, pair i) in double, as the ref kernel does — cs[2(r·n_rot/2 + i)] = cos θ,
+// cs[.. + 1] = sin θ with θ = pos·freq_scale·base^(-2i/n_rot)/freq_factors[i] — because GPU sin/cos
+// are only specified on [-π, π] and f32 θ loses accuracy at large positions. One invocation per
+// rotated pair (grid-stride). mode 0 (normal) pairs (2i, 2i+1); mode 2 (neox) pairs
+// (i, i + n_rot/2). Dims >= n_rot are untouched.
 layout(local_size_x = 256) in;
 layout(std430, binding = 0) buffer Xb { uint x[]; };
-layout(std430, binding = 1) readonly buffer Fb { uint ff[]; };
+layout(std430, binding = 1) readonly buffer Cb { uint cs[]; };
 layout(push_constant) uniform P {
-    uint m, n_heads, head_dim, n_rot;
-    uint pos0, mode, has_ff;
-    uint x_off, ff_off; // words
-    float freq_base, freq_scale;
+    uint m, n_heads, head_dim, n_rot, mode;
+    uint x_off; // words
 } p;
 
 void main()
@@ -21,10 +21,8 @@ void main()
     for (uint e = gl_GlobalInvocationID.x; e < total; e += stride) {
         uint i = e % half_rot, rh = e / half_rot; // rh = row * n_heads + head
         uint r = rh / p.n_heads;
-        float inv_freq = pow(p.freq_base, -float(2u * i) / float(p.n_rot));
-        if (p.has_ff != 0u) inv_freq /= uintBitsToFloat(ff[p.ff_off + i]);
-        float theta = float(p.pos0 + r) * p.freq_scale * inv_freq;
-        float c = cos(theta), s = sin(theta);
+        uint t = 2u * (r * half_rot + i);
+        float c = uintBitsToFloat(cs[t]), s = uintBitsToFloat(cs[t + 1u]);
         uint base = p.x_off + rh * p.head_dim;
         uint i0 = p.mode == 2u ? i : 2u * i;
         uint i1 = p.mode == 2u ? i + half_rot : 2u * i + 1u;

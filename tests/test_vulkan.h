@@ -1,0 +1,67 @@
+/* Helpers shared by the tests/test_vulkan_*.c binaries (header-only, static inline).
+ *
+ * Every Vulkan test binary runs with the Khronos validation layer (SB_VK_VALIDATION=1 unless the
+ * environment says otherwise) and checks after each test that it reported no error. Without a
+ * Vulkan device the tests SKIP with the reason sb_vk_open gave. */
+#ifndef SB_TEST_VULKAN_H
+#define SB_TEST_VULKAN_H
+
+#include <stdlib.h>
+
+#include "kernels/kernels.h"
+#include "kernels/vulkan/vk.h"
+#include "tests/test.h"
+
+static sb_vk *tv_ctx;
+static int tv_tried;
+static char tv_reason[512];
+
+/* Call first in main: validation on by default in tests. */
+static inline void tv_init(void) { setenv("SB_VK_VALIDATION", "1", 0); }
+
+/* The shared context, or NULL after test_skip() with the reason. */
+static inline sb_vk *tv_get(void)
+{
+    if (!tv_tried) {
+        tv_tried = 1;
+        int st = sb_vk_open(NULL, &tv_ctx, tv_reason, sizeof tv_reason);
+        if (st != SB_KOK) tv_ctx = NULL;
+    }
+    if (!tv_ctx) test_skip("Vulkan unavailable: %s", tv_reason);
+    return tv_ctx;
+}
+
+/* Fails the current test when the validation layer reported errors since the last call. */
+static inline void tv_check_validation(void)
+{
+    static int seen;
+    if (!tv_ctx) return;
+    int now = sb_vk_validation_errors(tv_ctx);
+    CHECK_MSG(now == seen, "%d validation error(s) (see stderr)", now - seen);
+    seen = now;
+}
+
+static inline void tv_finish(void)
+{
+    if (tv_ctx && getenv("SB_VK_VALIDATION") && atoi(getenv("SB_VK_VALIDATION")) == 1)
+        printf("# vulkan device %s, validation %s, %d validation errors\n", sb_vk_device(tv_ctx)->name,
+               sb_vk_validation_enabled(tv_ctx) ? "on" : "not installed", sb_vk_validation_errors(tv_ctx));
+    sb_vk_close(tv_ctx);
+    tv_ctx = NULL;
+}
+
+static inline void tv_poison(float *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++) y[i] = NAN;
+}
+
+static inline int tv_all_finite(const float *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(y[i])) return 0;
+    return 1;
+}
+
+static const sb_kctx tv_ref = {SB_ISA_REF, 1};
+
+#endif
