@@ -9,6 +9,7 @@
  * - add, mul: exact (NMSE 0). rope: 1e-12 (the same cos/sin table as ref, computed on the host in
  *   double; only the f32 rotation remains, possibly fused differently). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "tests/test_vulkan.h"
 
@@ -171,6 +172,85 @@ static void test_eltwise(void)
     tv_check_validation();
 }
 
+/* f32 → f16/f32 copies at offsets, odd lengths; the neighbouring halves stay untouched. */
+static void test_copy(void)
+{
+    sb_vk *vk = tv_get();
+    if (!vk) return;
+    uint64_t seed = 26;
+    const int64_t n = 333;
+    float src[333];
+    test_fill_uniform(src, (size_t)n, -70000, 70000, &seed); /* beyond the f16 range too */
+    src[0] = 1.0f / 3.0f; src[1] = 65519.0f; src[2] = -0.0f; src[3] = 6e-8f;
+    uint16_t want[340], got[340];
+    for (int i = 0; i < 340; i++) want[i] = 0xBEEF;
+    for (int64_t i = 0; i < n; i++) want[2 + i] = sb_fp32_to_fp16(src[i]);
+    sb_vk_buf *b;
+    CHECK_EQ_INT(sb_vk_buf_create(vk, 4096, &b), SB_KOK);
+    uint16_t fill[340];
+    for (int i = 0; i < 340; i++) fill[i] = 0xBEEF;
+    CHECK_EQ_INT(sb_vk_buf_upload(vk, b, 0, fill, sizeof fill), SB_KOK);
+    CHECK_EQ_INT(sb_vk_buf_upload(vk, b, 2048, src, sizeof src), SB_KOK);
+    CHECK_EQ_INT(sb_vk_begin(vk), SB_KOK);
+    CHECK_EQ_INT(sb_vk_op_copy(vk, (sb_vk_ref){b, 4}, SB_TYPE_F16, (sb_vk_ref){b, 2048}, n), SB_KOK);
+    CHECK_EQ_INT(sb_vk_op_copy(vk, (sb_vk_ref){b, 1024}, SB_TYPE_F32, (sb_vk_ref){b, 2048}, n), SB_KOK);
+    CHECK_EQ_INT(sb_vk_op_copy(vk, (sb_vk_ref){b, 1024}, SB_TYPE_Q8_0, (sb_vk_ref){b, 2048}, n), SB_KERR_UNSUPPORTED);
+    CHECK_EQ_INT(sb_vk_submit(vk, NULL), SB_KOK);
+    CHECK_EQ_INT(sb_vk_buf_download(vk, b, 0, got, sizeof got), SB_KOK);
+    int bad = 0;
+    for (int i = 0; i < 340; i++)
+        if (got[i] != want[i] && bad++ < 5) CHECK_MSG(0, "half %d: got %04x want %04x", i, got[i], want[i]);
+    float back[333];
+    CHECK_EQ_INT(sb_vk_buf_download(vk, b, 1024, back, sizeof back), SB_KOK);
+    CHECK(memcmp(back, src, sizeof src) == 0);
+    sb_vk_buf_free(vk, b);
+    tv_check_validation();
+}
+
+/* One decode step as a runtime would record it: write the new K/V row into an f16 cache on the
+ * device, then attend, in one batch; against ref on the same f16 cache. */
+static void test_decode_step(void)
+{
+    sb_vk *vk = tv_get();
+    if (!vk) return;
+    uint64_t seed = 27;
+    const int n_head = 4, n_kv_head = 2, hd = 32;
+    const int64_t ctx = 50, pos = 37, row = n_kv_head * hd;
+    float *K = malloc(sizeof(float) * ctx * row), *V = malloc(sizeof(float) * ctx * row), q[4 * 32], out[4 * 32], want[4 * 32];
+    test_fill_uniform(K, (size_t)(ctx * row), -1, 1, &seed);
+    test_fill_uniform(V, (size_t)(ctx * row), -1, 1, &seed);
+    test_fill_uniform(q, (size_t)(n_head * hd), -1, 1, &seed);
+    uint16_t *Kh = to_f16(K, (size_t)(ctx * row)), *Vh = to_f16(V, (size_t)(ctx * row));
+    sb_vk_buf *kc, *vc, *act;
+    CHECK_EQ_INT(sb_vk_buf_create(vk, (size_t)(ctx * row * 2), &kc), SB_KOK);
+    CHECK_EQ_INT(sb_vk_buf_create(vk, (size_t)(ctx * row * 2), &vc), SB_KOK);
+    CHECK_EQ_INT(sb_vk_buf_create(vk, sizeof(float) * (size_t)(2 * row + 2 * n_head * hd), &act), SB_KOK);
+    /* the cache holds rows 0..pos-1; row pos arrives as f32 activations */
+    CHECK_EQ_INT(sb_vk_buf_upload(vk, kc, 0, Kh, (size_t)(pos * row * 2)), SB_KOK);
+    CHECK_EQ_INT(sb_vk_buf_upload(vk, vc, 0, Vh, (size_t)(pos * row * 2)), SB_KOK);
+    CHECK_EQ_INT(sb_vk_buf_upload(vk, act, 0, K + pos * row, sizeof(float) * (size_t)row), SB_KOK);
+    CHECK_EQ_INT(sb_vk_buf_upload(vk, act, sizeof(float) * (size_t)row, V + pos * row, sizeof(float) * (size_t)row), SB_KOK);
+    size_t q_off = sizeof(float) * (size_t)(2 * row), o_off = q_off + sizeof(float) * (size_t)(n_head * hd);
+    CHECK_EQ_INT(sb_vk_buf_upload(vk, act, q_off, q, sizeof q), SB_KOK);
+    sb_attn_params p = {.m = 1, .pos = pos, .n_kv = pos + 1, .n_head = n_head, .n_kv_head = n_kv_head, .head_dim = hd,
+                        .scale = 1.0f / sqrtf((float)hd), .kv_type = SB_TYPE_F16};
+    CHECK_EQ_INT(sb_vk_begin(vk), SB_KOK);
+    CHECK_EQ_INT(sb_vk_op_copy(vk, (sb_vk_ref){kc, (size_t)(pos * row * 2)}, SB_TYPE_F16, (sb_vk_ref){act, 0}, row), SB_KOK);
+    CHECK_EQ_INT(sb_vk_op_copy(vk, (sb_vk_ref){vc, (size_t)(pos * row * 2)}, SB_TYPE_F16,
+                               (sb_vk_ref){act, sizeof(float) * (size_t)row}, row), SB_KOK);
+    CHECK_EQ_INT(sb_vk_op_attention(vk, (sb_vk_ref){act, o_off}, (sb_vk_ref){act, q_off}, (sb_vk_ref){kc, 0},
+                                    (sb_vk_ref){vc, 0}, &p), SB_KOK);
+    CHECK_EQ_INT(sb_vk_submit(vk, NULL), SB_KOK);
+    tv_poison(out, (size_t)(n_head * hd));
+    CHECK_EQ_INT(sb_vk_buf_download(vk, act, o_off, out, sizeof out), SB_KOK);
+    CHECK_EQ_INT(sb_attention(&tv_ref, want, q, Kh, Vh, &p), SB_KOK);
+    double e = test_nmse(out, want, (size_t)(n_head * hd));
+    CHECK_MSG(tv_all_finite(out, (size_t)(n_head * hd)) && e <= 1e-10, "decode step nmse %g", e);
+    sb_vk_buf_free(vk, kc); sb_vk_buf_free(vk, vc); sb_vk_buf_free(vk, act);
+    free(K); free(V); free(Kh); free(Vh);
+    tv_check_validation();
+}
+
 int main(void)
 {
     tv_init();
@@ -179,6 +259,8 @@ int main(void)
     RUN(test_rmsnorm_softmax);
     RUN(test_rope);
     RUN(test_eltwise);
+    RUN(test_copy);
+    RUN(test_decode_step);
     tv_finish();
     return test_finish();
 }

@@ -7,6 +7,7 @@
 #   getrows-<type>      getrows.comp -DWT_<TYPE>     embedding gather
 #   fa-f32, fa-f16      fa.comp      -DKV_F32/F16    flash attention
 #   add, mul, silu_mul  eltwise.comp -DOP_<OP>
+#   copy-f32, copy-f16 copy.comp    -DDST_F32/F16   f32 → f32/f16 (KV cache writes)
 #   rmsnorm, softmax, rope
 VK_DIR    := kernels/vulkan
 VK_SHDIR  := $(VK_DIR)/shaders
@@ -25,7 +26,8 @@ VK_VARIANTS := $(foreach t,$(VK_WTYPES),\
     getrows-$(word 1,$(subst :, ,$(t)))|getrows|-DWT_$(word 2,$(subst :, ,$(t)))) \
     fa-f32|fa|-DKV_F32 fa-f16|fa|-DKV_F16 \
     add|eltwise|-DOP_ADD mul|eltwise|-DOP_MUL silu_mul|eltwise|-DOP_SILU_MUL \
-    rmsnorm|rmsnorm| softmax|softmax| rope|rope|
+    rmsnorm|rmsnorm| softmax|softmax| rope|rope| \
+    copy-f32|copy|-DDST_F32 copy-f16|copy|-DDST_F16
 
 vk_name   = $(word 1,$(subst |, ,$(1)))
 vk_shader = $(word 2,$(subst |, ,$(1)))

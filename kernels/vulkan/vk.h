@@ -163,6 +163,10 @@ int sb_vk_op_mul(sb_vk *vk, sb_vk_ref y, sb_vk_ref a, sb_vk_ref b, int64_t n);
 int sb_vk_op_get_rows(sb_vk *vk, sb_vk_ref y, sb_vk_ref table, sb_type t, int64_t n_rows,
                       int64_t n_cols, const int32_t *ids, int64_t n_ids);
 
+/* dst[0..n) = src[0..n): f32 source, destination in dst_type f32 or f16 (round to nearest even
+ * where the device's packHalf2x16 does; lavapipe does). For writing K/V rows into a cache. */
+int sb_vk_op_copy(sb_vk *vk, sb_vk_ref dst, sb_type dst_type, sb_vk_ref src, int64_t n);
+
 /* ---------------------------------------------------------------- host API */
 
 /* The operations of kernels.h on host memory: upload inputs, one batch, download outputs.

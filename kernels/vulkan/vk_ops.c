@@ -565,6 +565,25 @@ int sb_vk_op_get_rows(sb_vk *vk, sb_vk_ref y, sb_vk_ref table, sb_type t, int64_
     return dispatch(vk, name, bufs, &pc, sizeof pc, groups < MAX_GROUPS ? (uint32_t)groups : MAX_GROUPS, 1, 1);
 }
 
+int sb_vk_op_copy(sb_vk *vk, sb_vk_ref dst, sb_type dst_type, sb_vk_ref src, int64_t n)
+{
+    int st = ready(vk);
+    if (st) return st;
+    if (dst_type != SB_TYPE_F32 && dst_type != SB_TYPE_F16)
+        return sb_vk_errf(vk, SB_KERR_UNSUPPORTED, "copy: destination type %d (f32 or f16 only)", (int)dst_type);
+    uint64_t sb;
+    if ((st = f32_bytes(vk, n, 1, 1, &sb))) return st;
+    if ((st = need(vk, src, sb, "copy src")) ||
+        (st = need(vk, dst, dst_type == SB_TYPE_F16 ? sb / 2 : sb, "copy dst")))
+        return st;
+    struct { uint32_t n, d_off, s_off; } pc = {(uint32_t)n, words(dst), words(src)};
+    uint64_t items = dst_type == SB_TYPE_F16 ? ((uint64_t)n + 1) / 2 : (uint64_t)n;
+    uint64_t groups = (items + 255) / 256;
+    sb_vk_buf *bufs[SB_VK_NBIND] = {dst.buf, src.buf, NULL, NULL};
+    return dispatch(vk, dst_type == SB_TYPE_F16 ? "copy-f16" : "copy-f32", bufs, &pc, sizeof pc,
+                    groups < MAX_GROUPS ? (uint32_t)groups : MAX_GROUPS, 1, 1);
+}
+
 /* ---------------------------------------------------------------- host API */
 
 /* Up to 5 temporary buffers of one host call. */
