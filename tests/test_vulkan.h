@@ -16,6 +16,7 @@
 static sb_vk *tv_ctx;
 static int tv_tried;
 static char tv_reason[512];
+static int tv_seen_errors;
 
 #if defined(__SANITIZE_ADDRESS__)
 /* The validation layer leaks a few C++ objects per instance (not ours). Under ASan the layer is
@@ -49,20 +50,33 @@ static inline sb_vk *tv_get(void)
 /* Fails the current test when the validation layer reported errors since the last call. */
 static inline void tv_check_validation(void)
 {
-    static int seen;
     if (!tv_ctx) return;
     int now = sb_vk_validation_errors(tv_ctx);
-    CHECK_MSG(now == seen, "%d validation error(s) (see stderr)", now - seen);
-    seen = now;
+    CHECK_MSG(now == tv_seen_errors, "%d validation error(s) (see stderr)", now - tv_seen_errors);
+    tv_seen_errors = now;
 }
 
 static inline void tv_finish(void)
 {
-    if (tv_ctx && getenv("SB_VK_VALIDATION") && atoi(getenv("SB_VK_VALIDATION")) == 1)
-        printf("# vulkan device %s, validation %s, %d validation errors\n", sb_vk_device(tv_ctx)->name,
-               sb_vk_validation_enabled(tv_ctx) ? "on" : "not installed", sb_vk_validation_errors(tv_ctx));
+    if (tv_ctx)
+        printf("# vulkan device %s, %s reductions, validation %s, %d validation errors\n", sb_vk_device(tv_ctx)->name,
+               sb_vk_uses_subgroups(tv_ctx) ? "subgroup" : "portable",
+               sb_vk_validation_enabled(tv_ctx) ? "on" : "off", sb_vk_validation_errors(tv_ctx));
     sb_vk_close(tv_ctx);
     tv_ctx = NULL;
+}
+
+/* When the context used the subgroup shader variants, closes it so that the next tv_get() opens
+ * one on the portable variants (SB_VK_SUBGROUP=0); returns whether it did. Tests run after it
+ * cover the other path. */
+static inline int tv_switch_to_portable(void)
+{
+    if (!tv_ctx || !sb_vk_uses_subgroups(tv_ctx)) return 0;
+    tv_finish();
+    setenv("SB_VK_SUBGROUP", "0", 1);
+    tv_tried = 0;
+    tv_seen_errors = 0;
+    return 1;
 }
 
 static inline void tv_poison(float *y, size_t n)

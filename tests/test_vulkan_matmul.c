@@ -187,6 +187,10 @@ int main(void)
     RUN(test_matmul_tiled);
     RUN(test_get_rows);
     RUN(test_resident_weights);
+    if (tv_switch_to_portable()) { /* the same decode-path checks without subgroup operations */
+        printf("# again on the portable (shared-memory) shader variants\n");
+        RUN(test_matmul_matvec);
+    }
     tv_finish();
     return test_finish();
 }

@@ -186,14 +186,14 @@ static void test_copy(void)
     for (int i = 0; i < 340; i++) want[i] = 0xBEEF;
     for (int64_t i = 0; i < n; i++) want[2 + i] = sb_fp32_to_fp16(src[i]);
     sb_vk_buf *b;
-    CHECK_EQ_INT(sb_vk_buf_create(vk, 4096, &b), SB_KOK);
+    CHECK_EQ_INT(sb_vk_buf_create(vk, 8192, &b), SB_KOK);
     uint16_t fill[340];
     for (int i = 0; i < 340; i++) fill[i] = 0xBEEF;
     CHECK_EQ_INT(sb_vk_buf_upload(vk, b, 0, fill, sizeof fill), SB_KOK);
     CHECK_EQ_INT(sb_vk_buf_upload(vk, b, 2048, src, sizeof src), SB_KOK);
     CHECK_EQ_INT(sb_vk_begin(vk), SB_KOK);
     CHECK_EQ_INT(sb_vk_op_copy(vk, (sb_vk_ref){b, 4}, SB_TYPE_F16, (sb_vk_ref){b, 2048}, n), SB_KOK);
-    CHECK_EQ_INT(sb_vk_op_copy(vk, (sb_vk_ref){b, 1024}, SB_TYPE_F32, (sb_vk_ref){b, 2048}, n), SB_KOK);
+    CHECK_EQ_INT(sb_vk_op_copy(vk, (sb_vk_ref){b, 4096}, SB_TYPE_F32, (sb_vk_ref){b, 2048}, n), SB_KOK);
     CHECK_EQ_INT(sb_vk_op_copy(vk, (sb_vk_ref){b, 1024}, SB_TYPE_Q8_0, (sb_vk_ref){b, 2048}, n), SB_KERR_UNSUPPORTED);
     CHECK_EQ_INT(sb_vk_submit(vk, NULL), SB_KOK);
     CHECK_EQ_INT(sb_vk_buf_download(vk, b, 0, got, sizeof got), SB_KOK);
@@ -201,7 +201,7 @@ static void test_copy(void)
     for (int i = 0; i < 340; i++)
         if (got[i] != want[i] && bad++ < 5) CHECK_MSG(0, "half %d: got %04x want %04x", i, got[i], want[i]);
     float back[333];
-    CHECK_EQ_INT(sb_vk_buf_download(vk, b, 1024, back, sizeof back), SB_KOK);
+    CHECK_EQ_INT(sb_vk_buf_download(vk, b, 4096, back, sizeof back), SB_KOK);
     CHECK(memcmp(back, src, sizeof src) == 0);
     sb_vk_buf_free(vk, b);
     tv_check_validation();
@@ -261,6 +261,12 @@ int main(void)
     RUN(test_eltwise);
     RUN(test_copy);
     RUN(test_decode_step);
+    if (tv_switch_to_portable()) {
+        printf("# again on the portable (shared-memory) shader variants\n");
+        RUN(test_attention_decode);
+        RUN(test_attention_prefill);
+        RUN(test_rmsnorm_softmax);
+    }
     tv_finish();
     return test_finish();
 }

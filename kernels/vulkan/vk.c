@@ -337,7 +337,8 @@ static void fill_info(sb_vk *vk, VkPhysicalDevice pd, int index, sb_vk_device_in
     d->max_allocation = m3.maxMemoryAllocationSize;
     d->subgroup_size = sub.subgroupSize;
     d->subgroup_arithmetic = (sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
-                             (sub.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);
+                             (sub.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT) &&
+                             (sub.supportedOperations & VK_SUBGROUP_FEATURE_BASIC_BIT);
     if (api >= VK_API_VERSION_1_2) {
         d->shader_fp16 = f12.shaderFloat16 != 0;
         d->shader_int8 = f12.shaderInt8 != 0;
@@ -512,3 +513,4 @@ const sb_vk_device_info *sb_vk_device(const sb_vk *vk) { return vk ? &vk->info :
 const char *sb_vk_last_error(const sb_vk *vk) { return vk ? vk->err : "no context"; }
 int sb_vk_validation_errors(const sb_vk *vk) { return vk ? vk->validation_errors : 0; }
 int sb_vk_validation_enabled(const sb_vk *vk) { return vk ? vk->validation : 0; }
+int sb_vk_uses_subgroups(const sb_vk *vk) { return vk ? vk->use_subgroup : 0; }

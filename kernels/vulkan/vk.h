@@ -24,7 +24,8 @@
  * GPU, then integrated, virtual, CPU); SB_VK_VALIDATION=1 enables VK_LAYER_KHRONOS_validation with
  * synchronization validation when the layer is installed, counting the errors it reports
  * (sb_vk_validation_errors); SB_VK_STAGING=1 forces the device-local + staging-copy memory path
- * even on unified-memory devices (to test that path on lavapipe).
+ * even on unified-memory devices (to test that path on lavapipe); SB_VK_SUBGROUP=0 forces the
+ * portable shader variants (no subgroup operations).
  *
  * Not thread-safe: one sb_vk per thread.
  */
@@ -100,6 +101,9 @@ const char *sb_vk_last_error(const sb_vk *vk);
  * whether the layer is actually enabled on this context. */
 int sb_vk_validation_errors(const sb_vk *vk);
 int sb_vk_validation_enabled(const sb_vk *vk);
+/* Whether the reductions use the subgroup-arithmetic shader variants (devices that have it, unless
+ * SB_VK_SUBGROUP=0 in the environment at sb_vk_open); otherwise the portable shared-memory path. */
+int sb_vk_uses_subgroups(const sb_vk *vk);
 /* Bytes of device memory this context holds in VkDeviceMemory blocks, and in live buffers. */
 void sb_vk_memory_usage(const sb_vk *vk, uint64_t *block_bytes, uint64_t *buffer_bytes);
 
@@ -163,7 +167,7 @@ int sb_vk_op_mul(sb_vk *vk, sb_vk_ref y, sb_vk_ref a, sb_vk_ref b, int64_t n);
 int sb_vk_op_get_rows(sb_vk *vk, sb_vk_ref y, sb_vk_ref table, sb_type t, int64_t n_rows,
                       int64_t n_cols, const int32_t *ids, int64_t n_ids);
 
-/* dst[0..n) = src[0..n): f32 source, destination in dst_type f32 or f16 (round to nearest even
+/* dst[0..n) = src[0..n) (not overlapping): f32 source, destination in dst_type f32 or f16 (round to nearest even
  * where the device's packHalf2x16 does; lavapipe does). For writing K/V rows into a cache. */
 int sb_vk_op_copy(sb_vk *vk, sb_vk_ref dst, sb_type dst_type, sb_vk_ref src, int64_t n);
 

@@ -71,7 +71,7 @@ struct sb_vk_buf {
 #define SB_VK_NBIND 4            /* storage buffers per dispatch (unused ones get a dummy) */
 #define SB_VK_PUSH_BYTES 128     /* push constants per dispatch (the guaranteed minimum)   */
 #define SB_VK_MAX_SETS 512       /* descriptor sets per batch before an automatic flush    */
-#define SB_VK_MAX_PIPES 64
+#define SB_VK_MAX_PIPES 96
 
 typedef struct vk_pipe {
     const char *name;
@@ -91,6 +91,7 @@ struct sb_vk {
     uint32_t queue_family;
     VkQueue queue;
     int lost;                    /* device lost or a submit failed: every later call fails */
+    int use_subgroup;            /* pick the -sg shader variants (subgroup arithmetic) */
     char err[512];
 
     /* memory */

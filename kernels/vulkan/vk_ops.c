@@ -40,6 +40,8 @@ static const wfmt *find_wfmt(sb_type t)
 
 int sb_vk_ops_init(sb_vk *vk)
 {
+    const char *sg = getenv("SB_VK_SUBGROUP");
+    vk->use_subgroup = vk->info.subgroup_arithmetic && !(sg && strcmp(sg, "0") == 0);
     VkDescriptorSetLayoutBinding binds[SB_VK_NBIND];
     for (uint32_t i = 0; i < SB_VK_NBIND; i++)
         binds[i] = (VkDescriptorSetLayoutBinding){.binding = i,
@@ -110,9 +112,18 @@ void sb_vk_ops_free(sb_vk *vk)
 
 /* ---------------------------------------------------------------- pipelines */
 
-/* The pipeline of variant `name`, created from the embedded SPIR-V on first use. */
-static int get_pipe(sb_vk *vk, const char *name, VkPipeline *out)
+/* The pipeline of variant `name` (its "-sg" subgroup version where the device has subgroup
+ * arithmetic and one was built), created from the embedded SPIR-V on first use. */
+static int get_pipe(sb_vk *vk, const char *base, VkPipeline *out)
 {
+    char name[64];
+    snprintf(name, sizeof name, "%s", base);
+    if (vk->use_subgroup) {
+        char sg[64];
+        snprintf(sg, sizeof sg, "%s-sg", base);
+        for (int i = 0; i < sb_vk_spirv_count; i++)
+            if (strcmp(sb_vk_spirv_table[i].name, sg) == 0) snprintf(name, sizeof name, "%s", sg);
+    }
     for (int i = 0; i < vk->n_pipes; i++)
         if (strcmp(vk->pipes[i].name, name) == 0) {
             *out = vk->pipes[i].pipeline;
