@@ -41,7 +41,9 @@ static const wfmt *find_wfmt(sb_type t)
 int sb_vk_ops_init(sb_vk *vk)
 {
     const char *sg = getenv("SB_VK_SUBGROUP");
-    vk->use_subgroup = vk->info.subgroup_arithmetic && !(sg && strcmp(sg, "0") == 0);
+    /* The matvec shader's subgroup variant needs subgroups that divide its 32-invocation rows. */
+    vk->use_subgroup = vk->info.subgroup_arithmetic && vk->info.subgroup_size >= 1 && vk->info.subgroup_size <= 32 &&
+                       !(sg && strcmp(sg, "0") == 0);
     VkDescriptorSetLayoutBinding binds[SB_VK_NBIND];
     for (uint32_t i = 0; i < SB_VK_NBIND; i++)
         binds[i] = (VkDescriptorSetLayoutBinding){.binding = i,
@@ -392,7 +394,7 @@ int sb_vk_op_matmul(sb_vk *vk, sb_vk_ref Y, sb_vk_ref X, sb_vk_ref W, sb_type wt
     sb_vk_buf *bufs[SB_VK_NBIND] = {Y.buf, X.buf, W.buf, NULL};
     if (m <= 4) {
         uint32_t gx, gy;
-        grid2((uint64_t)n, &gx, &gy);
+        grid2(((uint64_t)n + 3) / 4, &gx, &gy); /* 4 W rows per workgroup */
         snprintf(name, sizeof name, "mv-%s", find_wfmt(wtype)->name);
         st = dispatch(vk, name, bufs, &pc, sizeof pc, gx, gy, 1);
     } else {

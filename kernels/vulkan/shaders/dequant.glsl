@@ -110,3 +110,66 @@ float wval(uint row_byte, uint i)
 #else
 #error "define one weight type WT_*"
 #endif
+
+// deq32: the 32 elements 32c .. 32c+31 of a row at once, decoding each block's scales once (the
+// matvec path). For f32/f16/bf16 the caller handles a tail of k % 32 elements with wval().
+#if defined(WT_F32) || defined(WT_F16) || defined(WT_BF16)
+void deq32(uint row_byte, uint c, out float v[32])
+{
+    for (uint l = 0u; l < 32u; l++) v[l] = wval(row_byte, 32u * c + l);
+}
+#elif defined(WT_Q8_0)
+void deq32(uint row_byte, uint c, out float v[32])
+{
+    uint blk = row_byte + 34u * c;
+    float d = w_f16(blk);
+    for (uint l = 0u; l < 32u; l++) v[l] = d * float(w_i8(blk + 2u + l));
+}
+#elif defined(WT_Q4_0)
+void deq32(uint row_byte, uint c, out float v[32])
+{
+    uint blk = row_byte + 18u * c;
+    float d = w_f16(blk);
+    for (uint l = 0u; l < 16u; l++) {
+        uint b = w_u8(blk + 2u + l);
+        v[l] = d * (float(b & 15u) - 8.0);
+        v[l + 16u] = d * (float(b >> 4) - 8.0);
+    }
+}
+#elif defined(WT_Q4_K) || defined(WT_Q5_K)
+void deq32(uint row_byte, uint c, out float v[32])
+{
+#if defined(WT_Q4_K)
+    uint blk = row_byte + 144u * (c >> 3), qs = blk + 16u;
+#else
+    uint blk = row_byte + 176u * (c >> 3), qs = blk + 48u;
+#endif
+    uint sub = c & 7u, cc = sub >> 1, hi = sub & 1u;
+    float sc, mn;
+    scale_min_k4(blk + 4u, sub, sc, mn);
+    float d = w_f16(blk) * sc, m = w_f16(blk + 2u) * mn;
+    for (uint l = 0u; l < 32u; l++) {
+        uint b = w_u8(qs + 32u * cc + l);
+        uint q = hi != 0u ? (b >> 4) : (b & 15u);
+#if defined(WT_Q5_K)
+        q += ((w_u8(blk + 16u + l) >> sub) & 1u) << 4;
+#endif
+        v[l] = d * float(q) - m;
+    }
+}
+#elif defined(WT_Q6_K)
+void deq32(uint row_byte, uint c, out float v[32])
+{
+    uint blk = row_byte + 210u * (c >> 3);
+    uint sub = c & 7u, h = sub >> 2, qd = sub & 3u;
+    float d = w_f16(blk + 208u);
+    float s0 = d * float(w_i8(blk + 192u + 8u * h + 2u * qd));      // l < 16
+    float s1 = d * float(w_i8(blk + 192u + 8u * h + 1u + 2u * qd)); // l >= 16
+    for (uint l = 0u; l < 32u; l++) {
+        uint lb = w_u8(blk + 64u * h + l + 32u * (qd & 1u));
+        uint lo = qd >= 2u ? (lb >> 4) : (lb & 15u);
+        uint hb = (w_u8(blk + 128u + 32u * h + l) >> (2u * qd)) & 3u;
+        v[l] = (l < 16u ? s0 : s1) * float(int(lo | (hb << 4)) - 32);
+    }
+}
+#endif
