@@ -172,6 +172,32 @@ static void test_eltwise(void)
     tv_check_validation();
 }
 
+/* A bias row broadcast over rows, in place, against sb_add row by row. */
+static void test_add_row(void)
+{
+    sb_vk *vk = tv_get();
+    if (!vk) return;
+    uint64_t seed = 28;
+    const int64_t rows = 7, n = 129;
+    float x[7 * 129], bias[129], want[7 * 129], got[7 * 129];
+    test_fill_uniform(x, (size_t)(rows * n), -1, 1, &seed);
+    test_fill_uniform(bias, (size_t)n, -1, 1, &seed);
+    for (int64_t r = 0; r < rows; r++) sb_add(&tv_ref, want + r * n, x + r * n, bias, n);
+    sb_vk_buf *b;
+    CHECK_EQ_INT(sb_vk_buf_create(vk, sizeof x + sizeof bias, &b), SB_KOK);
+    CHECK_EQ_INT(sb_vk_buf_upload(vk, b, 0, x, sizeof x), SB_KOK);
+    CHECK_EQ_INT(sb_vk_buf_upload(vk, b, sizeof x, bias, sizeof bias), SB_KOK);
+    CHECK_EQ_INT(sb_vk_begin(vk), SB_KOK);
+    CHECK_EQ_INT(sb_vk_op_add_row(vk, (sb_vk_ref){b, 0}, (sb_vk_ref){b, 0}, (sb_vk_ref){b, sizeof x}, rows, n), SB_KOK);
+    CHECK_EQ_INT(sb_vk_op_add_row(vk, (sb_vk_ref){b, 0}, (sb_vk_ref){b, 0}, (sb_vk_ref){b, sizeof x}, rows + 2, n), SB_KERR_ARG);
+    CHECK_EQ_INT(sb_vk_submit(vk, NULL), SB_KOK);
+    tv_poison(got, (size_t)(rows * n));
+    CHECK_EQ_INT(sb_vk_buf_download(vk, b, 0, got, sizeof got), SB_KOK);
+    CHECK(test_nmse(got, want, (size_t)(rows * n)) == 0);
+    sb_vk_buf_free(vk, b);
+    tv_check_validation();
+}
+
 /* f32 → f16/f32 copies at offsets, odd lengths; the neighbouring halves stay untouched. */
 static void test_copy(void)
 {
@@ -259,6 +285,7 @@ int main(void)
     RUN(test_rmsnorm_softmax);
     RUN(test_rope);
     RUN(test_eltwise);
+    RUN(test_add_row);
     RUN(test_copy);
     RUN(test_decode_step);
     if (tv_switch_to_portable()) {

@@ -162,6 +162,8 @@ int sb_vk_op_softmax(sb_vk *vk, sb_vk_ref x, int64_t rows, int64_t n);
 int sb_vk_op_silu_mul(sb_vk *vk, sb_vk_ref y, sb_vk_ref gate, sb_vk_ref up, int64_t n);
 int sb_vk_op_add(sb_vk *vk, sb_vk_ref y, sb_vk_ref a, sb_vk_ref b, int64_t n);
 int sb_vk_op_mul(sb_vk *vk, sb_vk_ref y, sb_vk_ref a, sb_vk_ref b, int64_t n);
+/* y[r][:] = a[r][:] + b[:] for rows × n (one row b broadcast over every row: qwen2's biases). */
+int sb_vk_op_add_row(sb_vk *vk, sb_vk_ref y, sb_vk_ref a, sb_vk_ref b, int64_t rows, int64_t n);
 /* ids are host integers, checked here (outside [0, n_rows) → SB_KERR_ARG) and recorded into the
  * command buffer (vkCmdUpdateBuffer), so they need no buffer of the caller's. */
 int sb_vk_op_get_rows(sb_vk *vk, sb_vk_ref y, sb_vk_ref table, sb_type t, int64_t n_rows,

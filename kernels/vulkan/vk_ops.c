@@ -529,16 +529,19 @@ int sb_vk_op_softmax(sb_vk *vk, sb_vk_ref x, int64_t rows, int64_t n)
     return dispatch(vk, "softmax", bufs, &pc, sizeof pc, gx, gy, 1);
 }
 
-static int eltwise(sb_vk *vk, const char *name, sb_vk_ref y, sb_vk_ref a, sb_vk_ref b, int64_t n)
+/* y = a op b over n elements, b of b_n elements indexed modulo b_n (b_n divides n). */
+static int eltwise(sb_vk *vk, const char *name, sb_vk_ref y, sb_vk_ref a, sb_vk_ref b, int64_t n, int64_t b_n)
 {
     int st = ready(vk);
     if (st) return st;
-    uint64_t bytes;
-    if ((st = f32_bytes(vk, n, 1, 1, &bytes))) return st;
+    uint64_t bytes, bbytes;
+    if ((st = f32_bytes(vk, n, 1, 1, &bytes)) || (st = f32_bytes(vk, b_n, 1, 1, &bbytes))) return st;
     if ((st = need(vk, y, bytes, "eltwise y")) || (st = need(vk, a, bytes, "eltwise a")) ||
-        (st = need(vk, b, bytes, "eltwise b")))
+        (st = need(vk, b, bbytes, "eltwise b")))
         return st;
-    struct { uint32_t n, y_off, a_off, b_off; } pc = {(uint32_t)n, words(y), words(a), words(b)};
+    if (n == 0) return SB_KOK;
+    if (b_n == 0 || n % b_n) return sb_vk_errf(vk, SB_KERR_SHAPE, "%s: %lld elements, b of %lld", name, (long long)n, (long long)b_n);
+    struct { uint32_t n, b_n, y_off, a_off, b_off; } pc = {(uint32_t)n, (uint32_t)b_n, words(y), words(a), words(b)};
     uint64_t groups = ((uint64_t)n + 255) / 256;
     sb_vk_buf *bufs[SB_VK_NBIND] = {y.buf, a.buf, b.buf, NULL};
     return dispatch(vk, name, bufs, &pc, sizeof pc, groups < MAX_GROUPS ? (uint32_t)groups : MAX_GROUPS, 1, 1);
@@ -546,10 +549,17 @@ static int eltwise(sb_vk *vk, const char *name, sb_vk_ref y, sb_vk_ref a, sb_vk_
 
 int sb_vk_op_silu_mul(sb_vk *vk, sb_vk_ref y, sb_vk_ref gate, sb_vk_ref up, int64_t n)
 {
-    return eltwise(vk, "silu_mul", y, gate, up, n);
+    return eltwise(vk, "silu_mul", y, gate, up, n, n);
 }
-int sb_vk_op_add(sb_vk *vk, sb_vk_ref y, sb_vk_ref a, sb_vk_ref b, int64_t n) { return eltwise(vk, "add", y, a, b, n); }
-int sb_vk_op_mul(sb_vk *vk, sb_vk_ref y, sb_vk_ref a, sb_vk_ref b, int64_t n) { return eltwise(vk, "mul", y, a, b, n); }
+int sb_vk_op_add(sb_vk *vk, sb_vk_ref y, sb_vk_ref a, sb_vk_ref b, int64_t n) { return eltwise(vk, "add", y, a, b, n, n); }
+int sb_vk_op_mul(sb_vk *vk, sb_vk_ref y, sb_vk_ref a, sb_vk_ref b, int64_t n) { return eltwise(vk, "mul", y, a, b, n, n); }
+
+int sb_vk_op_add_row(sb_vk *vk, sb_vk_ref y, sb_vk_ref a, sb_vk_ref b, int64_t rows, int64_t n)
+{
+    if (rows < 0 || n < 0 || (n > 0 && rows > INT64_MAX / n)) return vk ? sb_vk_errf(vk, SB_KERR_ARG, "add_row: bad shape") : SB_KERR_ARG;
+    if (rows == 0 || n == 0) return ready(vk);
+    return eltwise(vk, "add", y, a, b, rows * n, n);
+}
 
 int sb_vk_op_get_rows(sb_vk *vk, sb_vk_ref y, sb_vk_ref table, sb_type t, int64_t n_rows, int64_t n_cols,
                       const int32_t *ids, int64_t n_ids)
