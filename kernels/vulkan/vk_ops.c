@@ -481,14 +481,42 @@ int sb_vk_op_attention(sb_vk *vk, sb_vk_ref out, sb_vk_ref Q, sb_vk_ref K, sb_vk
     if ((st = window(vk, out, qb, &w[0], &orl)) || (st = window(vk, Q, qb, &w[1], &qrl)) ||
         (st = window(vk, K, kvb, &w[2], &krl)) || (st = window(vk, V, kvb, &w[3], &vrl)))
         return st;
+    /* Few (query, head) pairs over a long cache leave most of a GPU idle: split the keys into
+     * parts of `chunk` (a multiple of the 64-key tile) and merge them (flash-decoding). */
+    uint32_t nsplit = 1, chunk = 0;
+    if (p->m * p->n_head < 64 && p->n_kv >= 512 && p->m <= MAX_GROUPS) {
+        nsplit = (uint32_t)((p->n_kv + 255) / 256);
+        if (nsplit > 32) nsplit = 32;
+        chunk = (uint32_t)(((p->n_kv + nsplit - 1) / nsplit + 63) / 64 * 64);
+        nsplit = (uint32_t)((p->n_kv + chunk - 1) / chunk);
+    }
+    if (nsplit > 1) {
+        sb_vk_buf *parts;
+        uint64_t pbytes = (uint64_t)p->m * (uint64_t)p->n_head * nsplit * (uint64_t)(p->head_dim + 2) * 4;
+        vk_win pw[SB_VK_NBIND] = {{0}}, cw[SB_VK_NBIND] = {{0}};
+        uint32_t prl, crl;
+        if ((st = add_temp(vk, (size_t)pbytes, &parts)) || (st = window(vk, (sb_vk_ref){parts, 0}, pbytes, &pw[0], &prl)))
+            return st;
+        pw[1] = w[1], pw[2] = w[2], pw[3] = w[3];
+        struct { uint32_t m, pos, n_kv, n_head, n_kv_head, head_dim, o_off, q_off, k_off, v_off; float scale; uint32_t chunk, nsplit; } pc = {
+            (uint32_t)p->m, (uint32_t)p->pos, (uint32_t)p->n_kv, (uint32_t)p->n_head, (uint32_t)p->n_kv_head,
+            (uint32_t)p->head_dim, prl / 4, qrl / 4, krl / 4, vrl / 4, p->scale, chunk, nsplit};
+        st = dispatch(vk, p->kv_type == SB_TYPE_F16 ? "fa-f16-split" : "fa-f32-split", pw, &pc, sizeof pc,
+                      (uint32_t)p->n_head, (uint32_t)p->m, nsplit);
+        cw[0] = w[0];
+        if (st || (st = window(vk, (sb_vk_ref){parts, 0}, pbytes, &cw[1], &crl))) return st;
+        struct { uint32_t n_head, head_dim, nsplit, o_off, p_off; } cc = {
+            (uint32_t)p->n_head, (uint32_t)p->head_dim, nsplit, orl / 4, crl / 4};
+        return dispatch(vk, "fa-combine", cw, &cc, sizeof cc, (uint32_t)p->n_head, (uint32_t)p->m, 1);
+    }
     const char *name = p->kv_type == SB_TYPE_F16 ? "fa-f16" : "fa-f32";
     /* One workgroup per (head, query); queries beyond 65535 go in further dispatches. */
     for (int64_t i0 = 0; i0 < p->m && st == SB_KOK; i0 += MAX_GROUPS) {
         int64_t mi = p->m - i0 < MAX_GROUPS ? p->m - i0 : MAX_GROUPS;
         uint32_t row_words = (uint32_t)(i0 * p->n_head * p->head_dim);
-        struct { uint32_t m, pos, n_kv, n_head, n_kv_head, head_dim, o_off, q_off, k_off, v_off; float scale; } pc = {
+        struct { uint32_t m, pos, n_kv, n_head, n_kv_head, head_dim, o_off, q_off, k_off, v_off; float scale; uint32_t chunk, nsplit; } pc = {
             (uint32_t)mi, (uint32_t)(p->pos + i0), (uint32_t)p->n_kv, (uint32_t)p->n_head, (uint32_t)p->n_kv_head,
-            (uint32_t)p->head_dim, orl / 4 + row_words, qrl / 4 + row_words, krl / 4, vrl / 4, p->scale};
+            (uint32_t)p->head_dim, orl / 4 + row_words, qrl / 4 + row_words, krl / 4, vrl / 4, p->scale, 0, 1};
         st = dispatch(vk, name, w, &pc, sizeof pc, (uint32_t)p->n_head, (uint32_t)mi, 1);
     }
     return st;
