@@ -182,8 +182,8 @@ static const kernel_entry kernel_table[] = {
     {SB_ISA_AVX512, SB_TYPE_F16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f16_avx512},
     {SB_ISA_AVX512, SB_TYPE_BF16, FEAT_BF16, 2, SB_ACT_BF16, sb_rowdot_bf16dp_avx512},
     {SB_ISA_AVX512, SB_TYPE_BF16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_bf16_avx512},
-    {SB_ISA_AVX512, SB_TYPE_Q8_0, FEAT_VNNI, 1, SB_ACT_Q8_0U, sb_rowdot_q8_0_avx512},
-    {SB_ISA_AVX512, SB_TYPE_Q4_0, FEAT_VNNI, 1, SB_ACT_Q8_0U, sb_rowdot_q4_0_avx512},
+    {SB_ISA_AVX512, SB_TYPE_Q8_0, FEAT_VNNI, 1, SB_ACT_Q8_0_OFF128, sb_rowdot_q8_0_avx512},
+    {SB_ISA_AVX512, SB_TYPE_Q4_0, FEAT_VNNI, 1, SB_ACT_Q8_0_OFF8, sb_rowdot_q4_0_avx512},
     {SB_ISA_AVX512, SB_TYPE_Q4_K, FEAT_VNNI, 1, SB_ACT_Q8_K, sb_rowdot_q4_K_avx512},
     {SB_ISA_AVX512, SB_TYPE_Q5_K, FEAT_VNNI, 1, SB_ACT_Q8_K, sb_rowdot_q5_K_avx512},
     {SB_ISA_AVX512, SB_TYPE_Q6_K, FEAT_VNNI, 1, SB_ACT_Q8_K, sb_rowdot_q6_K_avx512},
@@ -224,8 +224,9 @@ static const kernel_entry *find_kernel(sb_isa isa, sb_type t, int64_t m)
 
 /* ---------------------------------------------------------------- optimized driver */
 
-/* Fill the sb_act arrays X needs for `kind`, threads splitting the rows. */
-static int prepare_act(sb_act *a, sb_act_kind kind, const float *X, int64_t m, int64_t k, int nt)
+/* Fill the sb_act arrays X needs for `kind`, threads splitting the rows. `simd`: use the AVX2
+ * activation quantizers (same results as the reference ones, only faster). */
+static int prepare_act(sb_act *a, sb_act_kind kind, const float *X, int64_t m, int64_t k, int nt, int simd)
 {
     memset(a, 0, sizeof *a);
     a->k = k;
@@ -239,31 +240,47 @@ static int prepare_act(sb_act *a, sb_act_kind kind, const float *X, int64_t m, i
         for (int64_t i = 0; i < (int64_t)mk; i++) a->bf16[i] = sb_fp32_to_bf16(X[i]);
         return SB_KOK;
     }
-    int is_q8_0 = kind == SB_ACT_Q8_0 || kind == SB_ACT_Q8_0U;
+    int is_q8_0 = kind != SB_ACT_Q8_K;
+    int32_t offset = kind == SB_ACT_Q8_0_OFF8 ? 8 : kind == SB_ACT_Q8_0_OFF128 ? 128 : 0;
     int64_t nd = is_q8_0 ? k / SB_QK8_0 : k / SB_QK_K;
     int64_t ns = is_q8_0 ? k / SB_QK8_0 : k / 16;
     a->q = aligned_alloc(64, (mk + 63) / 64 * 64);
     a->d = malloc((size_t)(m * nd + 1) * sizeof(float));
     a->s = malloc((size_t)(m * ns + 1) * sizeof(int16_t));
-    if (!a->q || !a->d || !a->s) return SB_KERR_NOMEM;
-    #pragma omp parallel for num_threads(nt) schedule(static)
+    if (offset) {
+        a->start = aligned_alloc(64, ((size_t)(m * (k / 4)) * sizeof(int32_t) + 63) / 64 * 64);
+        a->dexp = aligned_alloc(64, ((size_t)(m * (k / 4)) * sizeof(float) + 63) / 64 * 64);
+    }
+    if (!a->q || !a->d || !a->s || (offset && (!a->start || !a->dexp))) return SB_KERR_NOMEM;
+    #pragma omp parallel for if (m > 1) num_threads(nt) schedule(static)
     for (int64_t i = 0; i < m; i++) {
+        const float *xr = X + i * k;
+        int8_t *q = a->q + i * k;
+        float *d = a->d + i * nd;
+        int16_t *s = a->s + i * ns;
+        int32_t *start = offset ? a->start + i * (k / 4) : NULL;
+        float *dexp = offset ? a->dexp + i * (k / 4) : NULL;
+#if defined(__x86_64__)
+        if (simd) {
+            if (is_q8_0) sb_quantize_act_q8_0_avx2(xr, nd, q, d, s, start, dexp, offset);
+            else sb_quantize_act_q8_K_avx2(xr, nd, q, d, s);
+            continue;
+        }
+#endif
         for (int64_t b = 0; b < nd; b++) {
-            const float *xb;
-            int8_t *q = a->q + i * k;
             if (is_q8_0) {
-                xb = X + i * k + b * SB_QK8_0;
-                q += b * SB_QK8_0;
-                a->d[i * nd + b] = sb_fp16_to_fp32(sb_quantize_block_q8_0(xb, q));
-                int s = 0;
-                for (int e = 0; e < SB_QK8_0; e++) s += q[e];
-                a->s[i * ns + b] = (int16_t)s;
-                if (kind == SB_ACT_Q8_0U) /* q + 128 as a byte: flip the sign bit */
-                    for (int e = 0; e < SB_QK8_0; e++) q[e] = (int8_t)((uint8_t)q[e] ^ 0x80u);
+                int8_t *qb = q + b * SB_QK8_0;
+                d[b] = sb_fp16_to_fp32(sb_quantize_block_q8_0(xr + b * SB_QK8_0, qb));
+                int sum = 0;
+                for (int e = 0; e < SB_QK8_0; e++) sum += qb[e];
+                s[b] = (int16_t)sum;
+                for (int e = 0; offset && e < SB_QK8_0; e += 4) {
+                    int64_t lane = (b * SB_QK8_0 + e) / 4;
+                    start[lane] = -offset * (qb[e] + qb[e + 1] + qb[e + 2] + qb[e + 3]);
+                    dexp[lane] = d[b];
+                }
             } else {
-                xb = X + i * k + b * SB_QK_K;
-                q += b * SB_QK_K;
-                a->d[i * nd + b] = sb_quantize_block_q8_K(xb, q, a->s + i * ns + b * 16);
+                d[b] = sb_quantize_block_q8_K(xr + b * SB_QK_K, q + b * SB_QK_K, s + b * 16);
             }
         }
     }
@@ -276,6 +293,8 @@ static void free_act(sb_act *a)
     free(a->q);
     free(a->d);
     free(a->s);
+    free(a->start);
+    free(a->dexp);
 }
 
 /* Weight rows per tile: a tile of weight rows stays in L2 while every block of SB_MR X rows
@@ -286,7 +305,7 @@ static int matmul_kernel(const kernel_entry *e, float *Y, const float *X, const 
                          int64_t n, int64_t k, size_t wrow_bytes, int nt)
 {
     sb_act act;
-    int st = prepare_act(&act, e->act, X, m, k, nt);
+    int st = prepare_act(&act, e->act, X, m, k, nt, e->isa == SB_ISA_AVX2 || e->isa == SB_ISA_AVX512);
     if (st != SB_KOK) {
         free_act(&act);
         return st;

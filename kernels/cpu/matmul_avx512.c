@@ -12,6 +12,7 @@
  *     (Q4_K/Q5_K) and the -32 offset (Q6_K) enter through the Q8_K 16-sums with one more vpdpwssd.
  */
 #include <immintrin.h>
+#include <string.h>
 
 #include "kernels/matmul_impl.h"
 
@@ -139,61 +140,92 @@ void sb_rowdot_bf16dp_avx512(const void *w, const sb_act *x, int64_t r0, int nr,
 
 /* ---------------------------------------------------------------- Q8_0 / Q4_0 (VNNI) */
 
-/* One weight block against NR rows of X (SB_ACT_Q8_0U: bytes x + 128, f32 scale per block),
- * accumulating into acc[r][a]. */
-INLINE void q8_0_block(const void *w, int64_t b, const uint8_t *const *xq, const float *const *xd, __m256 acc[][2],
-                       const int a, const int NR, int is_q4)
+/* Q8_0 / Q4_0 against X prepared as SB_ACT_Q8_0_OFF8 / _OFF128: signed quants, and per int32
+ * lane (4 quants) the start value -offset·Σ(4 quants) and the block's f32 scale. The weights
+ * enter vpdpbusd unsigned (Q4_0 nibbles as stored = w + 8; Q8_0 bytes with the sign bit flipped =
+ * w + 128) and the start value cancels the offset exactly. Two blocks (64 elements) per 512-bit
+ * register; a last odd block uses the 256-bit halves. */
+
+/* 64 unsigned weights of blocks b, b+1 and their scales (lanes 0-7 block b, 8-15 block b+1). */
+INLINE void load_pair(const void *w, int64_t b, int is_q4, __m512i *wv, __m512 *dw)
 {
-    const __m256i u128 = _mm256_set1_epi8((char)0x80), zero = _mm256_setzero_si256();
-    __m256i wv;
-    __m256 dw;
+    __m128i d0, d1;
     if (is_q4) {
         const sb_block_q4_0 *wb = (const sb_block_q4_0 *)w + b;
-        dw = _mm256_set1_ps(half(wb->d));
-        __m128i bytes = _mm_loadu_si128((const __m128i *)wb->qs);
-        __m128i lo = _mm_and_si128(bytes, _mm_set1_epi8(15));
-        __m128i hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), _mm_set1_epi8(15));
-        wv = _mm256_sub_epi8(_mm256_set_m128i(hi, lo), _mm256_set1_epi8(8));
+        d0 = _mm_set1_epi16((short)wb[0].d), d1 = _mm_set1_epi16((short)wb[1].d);
+        __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)wb[0].qs)),
+                                               _mm_loadu_si128((const __m128i *)wb[1].qs), 1);
+        /* [qs0, qs0, qs1, qs1]; the second copy of each shifted by 4: low nibbles then high */
+        __m512i dup = _mm512_permutexvar_epi64(_mm512_setr_epi64(0, 1, 0, 1, 2, 3, 2, 3), _mm512_castsi256_si512(both));
+        const __m512i shifts = _mm512_set_epi64(0x0004000400040004, 0x0004000400040004, 0, 0, 0x0004000400040004,
+                                                0x0004000400040004, 0, 0);
+        *wv = _mm512_and_si512(_mm512_srlv_epi16(dup, shifts), _mm512_set1_epi8(15));
     } else {
         const sb_block_q8_0 *wb = (const sb_block_q8_0 *)w + b;
-        dw = _mm256_set1_ps(half(wb->d));
-        wv = _mm256_loadu_si256((const __m256i *)wb->qs);
+        d0 = _mm_set1_epi16((short)wb[0].d), d1 = _mm_set1_epi16((short)wb[1].d);
+        __m512i v = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)wb[0].qs)),
+                                       _mm256_loadu_si256((const __m256i *)wb[1].qs), 1);
+        *wv = _mm512_xor_si512(v, _mm512_set1_epi8((char)0x80));
     }
-    /* -128 · Σw per lane: the start value that cancels X's +128 offset */
-    __m256i start = _mm256_sub_epi32(zero, _mm256_dpbusd_epi32(zero, u128, wv));
-#pragma GCC unroll 4
-    for (int r = 0; r < NR; r++) {
-        __m256i dp = _mm256_dpbusd_epi32(start, _mm256_loadu_si256((const __m256i *)(xq[r] + 32 * b)), wv);
-        __m256 dd = _mm256_mul_ps(dw, _mm256_set1_ps(xd[r][b]));
-        acc[r][a] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dp), dd, acc[r][a]);
+    *dw = _mm512_cvtph_ps(_mm256_inserti128_si256(_mm256_castsi128_si256(d0), d1, 1));
+}
+
+INLINE __m256i load_one(const void *w, int64_t b, int is_q4, __m256 *dw)
+{
+    if (is_q4) {
+        const sb_block_q4_0 *wb = (const sb_block_q4_0 *)w + b;
+        *dw = _mm256_cvtph_ps(_mm_set1_epi16((short)wb->d));
+        __m256i bytes = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)wb->qs));
+        const __m256i shifts = _mm256_setr_epi16(0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4, 4, 4, 4, 4);
+        return _mm256_and_si256(_mm256_srlv_epi16(bytes, shifts), _mm256_set1_epi8(15));
     }
+    const sb_block_q8_0 *wb = (const sb_block_q8_0 *)w + b;
+    *dw = _mm256_cvtph_ps(_mm_set1_epi16((short)wb->d));
+    return _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)wb->qs), _mm256_set1_epi8((char)0x80));
 }
 
 INLINE void q8_0_rows(const void *w, const sb_act *x, int64_t r0, float *y, int64_t ldy, const int NR, int is_q4)
 {
     const int64_t k = x->k, nb = k / 32;
-    const uint8_t *xq[SB_MR];
-    const float *xd[SB_MR];
-    __m256 acc[SB_MR][2];
+    const int8_t *xq[SB_MR];
+    const int32_t *xst[SB_MR];
+    const float *xdx[SB_MR];
+    __m512 acc[SB_MR][2];
 #pragma GCC unroll 4
     for (int r = 0; r < NR; r++) {
-        xq[r] = (const uint8_t *)x->q + (r0 + r) * k;
-        xd[r] = x->d + (r0 + r) * nb;
-        acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+        xq[r] = x->q + (r0 + r) * k;
+        xst[r] = x->start + (r0 + r) * (k / 4);
+        xdx[r] = x->dexp + (r0 + r) * (k / 4);
+        acc[r][0] = acc[r][1] = _mm512_setzero_ps();
     }
     int64_t b = 0;
-    for (; b + 2 <= nb; b += 2) {
-        q8_0_block(w, b, xq, xd, acc, 0, NR, is_q4);
-        q8_0_block(w, b + 1, xq, xd, acc, 1, NR, is_q4);
-    }
-    if (b < nb) q8_0_block(w, b, xq, xd, acc, 0, NR, is_q4);
+    for (; b + 4 <= nb; b += 4) {
+        for (int p = 0; p < 2; p++) {
+            __m512i wv;
+            __m512 dw;
+            load_pair(w, b + 2 * p, is_q4, &wv, &dw);
 #pragma GCC unroll 4
-    for (int r = 0; r < NR; r++) {
-        __m256 s = _mm256_add_ps(acc[r][0], acc[r][1]);
-        __m128 h = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
-        h = _mm_add_ps(h, _mm_movehl_ps(h, h));
-        y[r * ldy] = _mm_cvtss_f32(_mm_add_ss(h, _mm_movehdup_ps(h)));
+            for (int r = 0; r < NR; r++) {
+                int64_t e = 32 * (b + 2 * p);
+                __m512i dp = _mm512_dpbusd_epi32(_mm512_loadu_si512(xst[r] + e / 4), wv, _mm512_loadu_si512(xq[r] + e));
+                __m512 dd = _mm512_mul_ps(dw, _mm512_loadu_ps(xdx[r] + e / 4));
+                acc[r][p] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dp), dd, acc[r][p]);
+            }
+        }
     }
+    for (; b < nb; b++) {
+        __m256 dw;
+        __m256i wv = load_one(w, b, is_q4, &dw);
+#pragma GCC unroll 4
+        for (int r = 0; r < NR; r++) {
+            __m256i dp = _mm256_dpbusd_epi32(_mm256_loadu_si256((const __m256i *)(xst[r] + 8 * b)), wv,
+                                             _mm256_loadu_si256((const __m256i *)(xq[r] + 32 * b)));
+            __m256 dd = _mm256_mul_ps(dw, _mm256_loadu_ps(xdx[r] + 8 * b));
+            acc[r][0] = _mm512_add_ps(acc[r][0], _mm512_zextps256_ps512(_mm256_mul_ps(_mm256_cvtepi32_ps(dp), dd)));
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; r++) y[r * ldy] = _mm512_reduce_add_ps(_mm512_add_ps(acc[r][0], acc[r][1]));
 }
 
 void sb_rowdot_q8_0_avx512(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy)
@@ -218,10 +250,18 @@ INLINE __m512i join(__m256i lo, __m256i hi)
     return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
 }
 
-/* 16-bit lanes 0-15 = a, 16-31 = b (the scales of the two sub-blocks in a 64-element register). */
-INLINE __m512i scale_pair(int a, int b)
+/* The 8 scales (bytes 0-7) and 8 mins (bytes 8-15) of a Q4_K/Q5_K block, unpacked from its 12
+ * scale bytes a|b|c (3 little-endian words) with byte-parallel word arithmetic:
+ *   sc 0-3 = a & 63, mn 0-3 = b & 63 (per byte);
+ *   sc 4-7 = (c & 15) | (a >> 6) << 4, mn 4-7 = (c >> 4) | (b >> 6) << 4. */
+INLINE __m128i k4_scales_mins(const uint8_t *s12)
 {
-    return join(_mm256_set1_epi16((int16_t)a), _mm256_set1_epi16((int16_t)b));
+    uint32_t a, b, c;
+    memcpy(&a, s12, 4), memcpy(&b, s12 + 4, 4), memcpy(&c, s12 + 8, 4);
+    uint32_t sc_lo = a & 0x3f3f3f3fu, mn_lo = b & 0x3f3f3f3fu;
+    uint32_t sc_hi = (c & 0x0f0f0f0fu) | (((a >> 6) & 0x03030303u) << 4);
+    uint32_t mn_hi = ((c >> 4) & 0x0f0f0f0fu) | (((b >> 6) & 0x03030303u) << 4);
+    return _mm_setr_epi32((int)sc_lo, (int)sc_hi, (int)mn_lo, (int)mn_hi);
 }
 
 /* Q4_K (has_high = 0) and Q5_K (has_high = 1). */
@@ -250,14 +290,10 @@ INLINE void q45_K_rows(const void *w, const sb_act *x, int64_t r0, float *y, int
             const sb_block_q4_K *wb = (const sb_block_q4_K *)w + b;
             d = half(wb->d), dmin = half(wb->dmin), scales = wb->scales, qs = wb->qs;
         }
-        int sc[8];
-        int16_t mn16[16];
-        for (int j = 0; j < 8; j++) {
-            int mn;
-            sb_q4k_scale_min(j, scales, &sc[j], &mn);
-            mn16[2 * j] = mn16[2 * j + 1] = (int16_t)mn; /* per 16-sum: sub-block j covers sums 2j, 2j+1 */
-        }
-        const __m256i mins = _mm256_loadu_si256((const __m256i *)mn16);
+        __m128i scmn = k4_scales_mins(scales);
+        /* scales as int16 lanes 0-7; mins repeated twice (sub-block j covers 16-sums 2j, 2j+1) */
+        const __m512i sc16 = _mm512_castsi128_si512(_mm_cvtepu8_epi16(scmn));
+        const __m256i mins = _mm256_cvtepu8_epi16(_mm_unpackhi_epi8(scmn, scmn));
         __m256i hbits = has_high ? _mm256_loadu_si256((const __m256i *)qh) : _mm256_setzero_si256();
         __m512i iacc[SB_MR];
 #pragma GCC unroll 4
@@ -271,7 +307,9 @@ INLINE void q45_K_rows(const void *w, const sb_act *x, int64_t r0, float *y, int
                 hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 1), one), 4));
                 hbits = _mm256_srli_epi16(hbits, 2);
             }
-            __m512i q = join(lo, hi), s16 = scale_pair(sc[2 * c], sc[2 * c + 1]);
+            /* int16 lanes 0-15 = scale 2c, lanes 16-31 = scale 2c+1 */
+            __m512i idx = _mm512_inserti64x4(_mm512_set1_epi16((int16_t)(2 * c)), _mm256_set1_epi16((int16_t)(2 * c + 1)), 1);
+            __m512i q = join(lo, hi), s16 = _mm512_permutexvar_epi16(idx, sc16);
 #pragma GCC unroll 4
             for (int r = 0; r < NR; r++) {
                 __m512i xv = _mm512_loadu_si512(xq[r] + b * SB_QK_K + 64 * c);
