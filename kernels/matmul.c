@@ -315,7 +315,8 @@ static int matmul_kernel(const kernel_entry *e, float *Y, const float *X, const 
     sb_rowdot_fn dot = e->dot;
     if (m <= SB_MR) {
         /* decode: rows split evenly, each weight row read once */
-        #pragma omp parallel for num_threads(nt) schedule(static)
+        /* dynamic chunks: on a shared machine a descheduled thread must not hold up the call */
+        #pragma omp parallel for num_threads(nt) schedule(dynamic, 16)
         for (int64_t j = 0; j < n; j++) dot(w + (size_t)j * wrow_bytes, &act, 0, (int)m, Y + j, n);
     } else {
         #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
@@ -336,8 +337,9 @@ static int matmul_kernel(const kernel_entry *e, float *Y, const float *X, const 
 
 /* Y[m×n] = X[m×k]·Wᵀ (see kernels.h). Validates arguments (SB_KERR_ARG for NULL pointers,
  * negative sizes, sizes whose products overflow, an unknown ISA level or a non-weight format;
- * SB_KERR_SHAPE when k is not a multiple of the format's block), then runs ctx->isa's kernel
- * for the format, falling back to a lower level where a level has none. */
+ * SB_KERR_SHAPE when k is not a multiple of the format's block; SB_KERR_UNSUPPORTED for a level
+ * this CPU cannot run), then runs ctx->isa's kernel for the format, falling back to a lower
+ * level where a level has none. */
 int sb_matmul(const sb_kctx *ctx, float *Y, const float *X, const void *W, sb_type wtype, int64_t m,
               int64_t n, int64_t k)
 {
@@ -357,6 +359,7 @@ int sb_matmul(const sb_kctx *ctx, float *Y, const float *X, const void *W, sb_ty
         return SB_KOK;
     }
     if (ctx->isa == SB_ISA_REF) return matmul_ref(Y, X, W, wtype, m, n, k, wrow_bytes);
+    if (!sb_isa_supported(ctx->isa)) return SB_KERR_UNSUPPORTED;
     int nt = sb_kctx_threads(ctx);
     if (wtype == SB_TYPE_F32 && m > 1 && ctx->isa != SB_ISA_NEON) return sb_gemm_f32(ctx, Y, X, W, m, n, k);
     const kernel_entry *e = find_kernel(ctx->isa, wtype, m);
