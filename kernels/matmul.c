@@ -171,32 +171,33 @@ typedef struct kernel_entry {
     int needs;          /* CPU feature beyond the level itself (FEAT_*)            */
     int min_m;          /* use this entry only when m >= min_m                       */
     sb_act_kind act;    /* how X is prepared                                         */
-    sb_rowdot_fn dot;
+    sb_rowdot_fn dot;   /* one weight row × up to SB_MR X rows                        */
+    sb_rowdot2_fn dot2; /* two weight rows × up to SB_MR X rows (prefill), optional   */
 } kernel_entry;
 
 /* First matching entry wins; a level without an entry for a format falls back to the level
  * below it (avx512 → avx2 → ref). */
 static const kernel_entry kernel_table[] = {
 #if defined(__x86_64__)
-    {SB_ISA_AVX512, SB_TYPE_F32, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f32_avx512},
-    {SB_ISA_AVX512, SB_TYPE_F16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f16_avx512},
-    {SB_ISA_AVX512, SB_TYPE_BF16, FEAT_BF16, 2, SB_ACT_BF16, sb_rowdot_bf16dp_avx512},
-    {SB_ISA_AVX512, SB_TYPE_BF16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_bf16_avx512},
-    {SB_ISA_AVX512, SB_TYPE_Q8_0, FEAT_VNNI, 1, SB_ACT_Q8_0_OFF128, sb_rowdot_q8_0_avx512},
-    {SB_ISA_AVX512, SB_TYPE_Q4_0, FEAT_VNNI, 1, SB_ACT_Q8_0_OFF8, sb_rowdot_q4_0_avx512},
-    {SB_ISA_AVX512, SB_TYPE_Q4_K, FEAT_VNNI, 1, SB_ACT_Q8_K, sb_rowdot_q4_K_avx512},
-    {SB_ISA_AVX512, SB_TYPE_Q5_K, FEAT_VNNI, 1, SB_ACT_Q8_K, sb_rowdot_q5_K_avx512},
-    {SB_ISA_AVX512, SB_TYPE_Q6_K, FEAT_VNNI, 1, SB_ACT_Q8_K, sb_rowdot_q6_K_avx512},
-    {SB_ISA_AVX2, SB_TYPE_F32, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f32_avx2},
-    {SB_ISA_AVX2, SB_TYPE_F16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f16_avx2},
-    {SB_ISA_AVX2, SB_TYPE_BF16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_bf16_avx2},
-    {SB_ISA_AVX2, SB_TYPE_Q8_0, FEAT_NONE, 1, SB_ACT_Q8_0, sb_rowdot_q8_0_avx2},
-    {SB_ISA_AVX2, SB_TYPE_Q4_0, FEAT_NONE, 1, SB_ACT_Q8_0, sb_rowdot_q4_0_avx2},
-    {SB_ISA_AVX2, SB_TYPE_Q4_K, FEAT_NONE, 1, SB_ACT_Q8_K, sb_rowdot_q4_K_avx2},
-    {SB_ISA_AVX2, SB_TYPE_Q5_K, FEAT_NONE, 1, SB_ACT_Q8_K, sb_rowdot_q5_K_avx2},
-    {SB_ISA_AVX2, SB_TYPE_Q6_K, FEAT_NONE, 1, SB_ACT_Q8_K, sb_rowdot_q6_K_avx2},
+    {SB_ISA_AVX512, SB_TYPE_F32, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f32_avx512, sb_rowdot2_f32_avx512},
+    {SB_ISA_AVX512, SB_TYPE_F16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f16_avx512, sb_rowdot2_f16_avx512},
+    {SB_ISA_AVX512, SB_TYPE_BF16, FEAT_BF16, 2, SB_ACT_BF16, sb_rowdot_bf16dp_avx512, sb_rowdot2_bf16dp_avx512},
+    {SB_ISA_AVX512, SB_TYPE_BF16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_bf16_avx512, sb_rowdot2_bf16_avx512},
+    {SB_ISA_AVX512, SB_TYPE_Q8_0, FEAT_VNNI, 1, SB_ACT_Q8_0_OFF128, sb_rowdot_q8_0_avx512, sb_rowdot2_q8_0_avx512},
+    {SB_ISA_AVX512, SB_TYPE_Q4_0, FEAT_VNNI, 1, SB_ACT_Q8_0_OFF8, sb_rowdot_q4_0_avx512, sb_rowdot2_q4_0_avx512},
+    {SB_ISA_AVX512, SB_TYPE_Q4_K, FEAT_VNNI, 1, SB_ACT_Q8_K, sb_rowdot_q4_K_avx512, sb_rowdot2_q4_K_avx512},
+    {SB_ISA_AVX512, SB_TYPE_Q5_K, FEAT_VNNI, 1, SB_ACT_Q8_K, sb_rowdot_q5_K_avx512, sb_rowdot2_q5_K_avx512},
+    {SB_ISA_AVX512, SB_TYPE_Q6_K, FEAT_VNNI, 1, SB_ACT_Q8_K, sb_rowdot_q6_K_avx512, sb_rowdot2_q6_K_avx512},
+    {SB_ISA_AVX2, SB_TYPE_F32, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f32_avx2, NULL},
+    {SB_ISA_AVX2, SB_TYPE_F16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f16_avx2, NULL},
+    {SB_ISA_AVX2, SB_TYPE_BF16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_bf16_avx2, NULL},
+    {SB_ISA_AVX2, SB_TYPE_Q8_0, FEAT_NONE, 1, SB_ACT_Q8_0, sb_rowdot_q8_0_avx2, NULL},
+    {SB_ISA_AVX2, SB_TYPE_Q4_0, FEAT_NONE, 1, SB_ACT_Q8_0, sb_rowdot_q4_0_avx2, NULL},
+    {SB_ISA_AVX2, SB_TYPE_Q4_K, FEAT_NONE, 1, SB_ACT_Q8_K, sb_rowdot_q4_K_avx2, NULL},
+    {SB_ISA_AVX2, SB_TYPE_Q5_K, FEAT_NONE, 1, SB_ACT_Q8_K, sb_rowdot_q5_K_avx2, NULL},
+    {SB_ISA_AVX2, SB_TYPE_Q6_K, FEAT_NONE, 1, SB_ACT_Q8_K, sb_rowdot_q6_K_avx2, NULL},
 #endif
-    {SB_ISA_REF, SB_TYPE_F32, FEAT_NONE, 0, SB_ACT_F32, NULL}, /* sentinel, never matched */
+    {SB_ISA_REF, SB_TYPE_F32, FEAT_NONE, 0, SB_ACT_F32, NULL, NULL}, /* sentinel, never matched */
 };
 
 static int cpu_has(int feat)
@@ -313,6 +314,7 @@ static int matmul_kernel(const kernel_entry *e, float *Y, const float *X, const 
     const uint8_t *w = W;
     int64_t n_tiles = (n + N_TILE - 1) / N_TILE;
     sb_rowdot_fn dot = e->dot;
+    sb_rowdot2_fn dot2 = e->dot2;
     if (m <= SB_MR) {
         /* decode: rows split evenly, each weight row read once */
         /* dynamic chunks: on a shared machine a descheduled thread must not hold up the call */
@@ -324,8 +326,10 @@ static int matmul_kernel(const kernel_entry *e, float *Y, const float *X, const 
             int64_t j0 = t * N_TILE, j1 = j0 + N_TILE < n ? j0 + N_TILE : n;
             for (int64_t i = 0; i < m; i += SB_MR) {
                 int nr = m - i < SB_MR ? (int)(m - i) : SB_MR;
-                for (int64_t j = j0; j < j1; j++)
-                    dot(w + (size_t)j * wrow_bytes, &act, i, nr, Y + i * n + j, n);
+                int64_t j = j0;
+                for (; dot2 && j + 2 <= j1; j += 2)
+                    dot2(w + (size_t)j * wrow_bytes, wrow_bytes, &act, i, nr, Y + i * n + j, n);
+                for (; j < j1; j++) dot(w + (size_t)j * wrow_bytes, &act, i, nr, Y + i * n + j, n);
             }
         }
     }

@@ -126,6 +126,9 @@ typedef struct sb_act {
 /* y[r * ldy] = dot(weight row w, X row r0 + r) for r in [0, nr), 1 <= nr <= SB_MR. */
 typedef void (*sb_rowdot_fn)(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
 
+/* The same for two weight rows, w and w + ws bytes: y[r * ldy + c], c = 0, 1 (prefill). */
+typedef void (*sb_rowdot2_fn)(const void *w, size_t ws, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
+
 /* Per-ISA kernels (kernels/cpu/matmul_avx2.c, matmul_avx512.c). */
 void sb_rowdot_f32_avx2(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
 void sb_rowdot_f16_avx2(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
@@ -151,5 +154,15 @@ void sb_rowdot_q4_0_avx512(const void *w, const sb_act *x, int64_t r0, int nr, f
 void sb_rowdot_q4_K_avx512(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
 void sb_rowdot_q5_K_avx512(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
 void sb_rowdot_q6_K_avx512(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
+
+void sb_rowdot2_f32_avx512(const void *w, size_t ws, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
+void sb_rowdot2_f16_avx512(const void *w, size_t ws, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
+void sb_rowdot2_bf16_avx512(const void *w, size_t ws, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
+void sb_rowdot2_bf16dp_avx512(const void *w, size_t ws, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
+void sb_rowdot2_q8_0_avx512(const void *w, size_t ws, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
+void sb_rowdot2_q4_0_avx512(const void *w, size_t ws, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
+void sb_rowdot2_q4_K_avx512(const void *w, size_t ws, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
+void sb_rowdot2_q5_K_avx512(const void *w, size_t ws, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
+void sb_rowdot2_q6_K_avx512(const void *w, size_t ws, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
 
 #endif
