@@ -13,6 +13,9 @@ typedef struct command {
 /* One row per subcommand, in the order `slmbench --help` lists them. */
 static const command commands[] = {
     {"hw",       sb_cmd_hw,       "probe this machine: topology, ISA, Vulkan, PAPI, measured FMA peak and memory bandwidth"},
+    {"inspect",  sb_cmd_inspect,  "validate a GGUF file and list its metadata, tensors, parameter count and bytes per type"},
+    {"tokenize", sb_cmd_tokenize, "print the token ids (and pieces) of a text with a GGUF file's tokenizer"},
+    {"report",   sb_cmd_report,   "write report.md, a self-contained report.html and gnuplot charts from results JSON files"},
     {"version",  sb_cmd_version,  "print the version and how this binary was built"},
 };
 

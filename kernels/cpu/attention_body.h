@@ -34,17 +34,16 @@ typedef struct att_scratch {
     float *q;   /* small: [RS][Dp] scaled queries;   rows in lanes: Qt [D][RP] */
     float *o;   /* small: [RS][Dp] outputs;          rows in lanes: O^T [Dp][RP] */
     float *p;   /* small: [BK] probabilities;        rows in lanes: S^T then P^T [BK][RP] */
-    float *kt;  /* [BK][Dp] converted / padded key tile   */
+    float *kt;  /* [BK + ATT_MRK][Dp] converted key tile, then a zero-padded last key group */
     float *vt;  /* [BK][Dp] converted / padded value tile */
 } att_scratch;
 
 /* Rows j < nk of a K or V tile as f32 with row stride *stride: straight from the cache when
- * it is f32, complete (full tile) and Dp == D; else converted/copied into buf, zero-padded to
- * BK rows and Dp columns. */
+ * it is f32 and Dp == D, else converted/copied into buf (BK × Dp, zero-padded columns). */
 static const float *kv_tile(const att_shape *s, const void *base, int g, int64_t j0, int nk,
-                            int need_full, float *buf, int64_t *stride)
+                            float *buf, int64_t *stride)
 {
-    if (s->kv_type == SB_TYPE_F32 && s->Dp == s->D && (!need_full || nk == BK)) {
+    if (s->kv_type == SB_TYPE_F32 && s->Dp == s->D) {
         *stride = s->kvs;
         return (const float *)base + j0 * s->kvs + (int64_t)g * s->D;
     }
@@ -61,9 +60,6 @@ static const float *kv_tile(const att_shape *s, const void *base, int g, int64_t
         }
         for (; d < s->Dp; d++) dst[d] = 0.0f;
     }
-    if (need_full)
-        for (int j = nk; j < BK; j++)
-            for (int d = 0; d < s->Dp; d++) buf[(int64_t)j * s->Dp + d] = 0.0f;
     *stride = s->Dp;
     return buf;
 }
@@ -89,8 +85,8 @@ static void unit_small(const att_shape *s, float *out, const float *Q, const voi
     for (int64_t j0 = 0; j0 < kend; j0 += BK) {
         int nk = kend - j0 < BK ? (int)(kend - j0) : BK;
         int64_t ks, vs;
-        const float *kp = kv_tile(s, K, g, j0, nk, 0, w->kt, &ks);
-        const float *vp = kv_tile(s, V, g, j0, nk, 0, w->vt, &vs);
+        const float *kp = kv_tile(s, K, g, j0, nk, w->kt, &ks);
+        const float *vp = kv_tile(s, V, g, j0, nk, w->vt, &vs);
         for (int r = 0; r < R; r++) {
             int64_t lim = s->pos + (L0 + r) / s->ratio; /* last key this row sees */
             int valid = lim - j0 + 1 < nk ? (int)(lim - j0 + 1) : nk;
@@ -114,7 +110,7 @@ static void unit_small(const att_shape *s, float *out, const float *Q, const voi
             vf mv = vset1(mnew), sumv = vzero();
             int j = 0;
             for (; j + VL <= valid; j += VL) {
-                vf e = vexp(vsub(vload(pr + j), mv));
+                vf e = vexp_neg(vsub(vload(pr + j), mv));
                 vstore(pr + j, e);
                 sumv = vadd(sumv, e);
             }
@@ -155,6 +151,32 @@ static void unit_small(const att_shape *s, float *out, const float *Q, const voi
     }
 }
 
+/* S micro-tile: st[jj][r] = Σ_{d<D} kr[jj·ks + d] · qt[d][r] for ATT_MRK keys × RP rows
+ * (ATT_MRK × ATT_NV accumulators; per d, ATT_NV loads of Qt and ATT_MRK broadcasts of K). */
+static inline void s_group(const float *kr, int64_t ks, const float *qt, int D, float *st)
+{
+    vf acc[ATT_MRK][ATT_NV];
+#pragma GCC unroll 8
+    for (int jj = 0; jj < ATT_MRK; jj++)
+#pragma GCC unroll 4
+        for (int v = 0; v < ATT_NV; v++) acc[jj][v] = vzero();
+    for (int d = 0; d < D; d++) {
+        vf qv[ATT_NV];
+#pragma GCC unroll 4
+        for (int v = 0; v < ATT_NV; v++) qv[v] = vload(qt + (int64_t)d * RP + v * VL);
+#pragma GCC unroll 8
+        for (int jj = 0; jj < ATT_MRK; jj++) {
+            vf kb = vset1(kr[jj * ks + d]);
+#pragma GCC unroll 4
+            for (int v = 0; v < ATT_NV; v++) acc[jj][v] = vfma(kb, qv[v], acc[jj][v]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int jj = 0; jj < ATT_MRK; jj++)
+#pragma GCC unroll 4
+        for (int v = 0; v < ATT_NV; v++) vstore(st + (int64_t)jj * RP + v * VL, acc[jj][v]);
+}
+
 /* Rows in lanes: rows L0 .. L0+R-1 (R <= RP) of KV head g. */
 static void unit_lanes(const att_shape *s, float *out, const float *Q, const void *K, const void *V,
                        int g, int64_t L0, int R, att_scratch *w)
@@ -165,16 +187,16 @@ static void unit_lanes(const att_shape *s, float *out, const float *Q, const voi
         int64_t L = L0 + (r < R ? r : R - 1);
         limf[r] = r < R ? (float)(s->pos + L / s->ratio) : 3e38f; /* pad lanes: never masked */
     }
-    for (int d = 0; d < D; d++)
-        for (int r = 0; r < RP; r++) {
-            float x = 0.0f;
-            if (r < R) {
-                int64_t L = L0 + r, i = L / s->ratio;
-                int h = g * s->ratio + (int)(L % s->ratio);
-                x = Q[(i * s->n_head + h) * D + d] * s->scale;
-            }
-            w->q[(int64_t)d * RP + r] = x;
+    for (int r = 0; r < RP; r++) {
+        float *qt = w->q + r;
+        if (r >= R) {
+            for (int d = 0; d < D; d++) qt[(int64_t)d * RP] = 0.0f;
+            continue;
         }
+        int64_t L = L0 + r, i = L / s->ratio;
+        const float *q = Q + (i * s->n_head + g * s->ratio + L % s->ratio) * D;
+        for (int d = 0; d < D; d++) qt[(int64_t)d * RP] = q[d] * s->scale;
+    }
     for (int64_t c = 0; c < (int64_t)Dp * RP; c++) w->o[c] = 0.0f;
     vf mv[ATT_NV], lv[ATT_NV], limv[ATT_NV];
     for (int v = 0; v < ATT_NV; v++) {
@@ -189,31 +211,17 @@ static void unit_lanes(const att_shape *s, float *out, const float *Q, const voi
         int nk = kend - j0 < BK ? (int)(kend - j0) : BK;
         int nkp = (nk + ATT_MRK - 1) / ATT_MRK * ATT_MRK;
         int64_t ks, vs;
-        const float *kp = kv_tile(s, K, g, j0, nk, 1, w->kt, &ks);
+        const float *kp = kv_tile(s, K, g, j0, nk, w->kt, &ks);
         float *pt = w->p;
-        /* S^T[j][r] = Σ_d K[j][d] · Qt[d][r] */
-        for (int j = 0; j < nkp; j += ATT_MRK) {
-            vf acc[ATT_MRK][ATT_NV];
-#pragma GCC unroll 8
+        /* S^T[j][r] = Σ_d K[j][d] · Qt[d][r]; a last group of fewer than ATT_MRK keys comes
+         * from a zero-padded copy (the rows past nk may not exist) */
+        int nfull = nk / ATT_MRK * ATT_MRK;
+        for (int j = 0; j < nfull; j += ATT_MRK) s_group(kp + j * ks, ks, w->q, D, pt + (int64_t)j * RP);
+        if (nfull < nk) {
+            float *tail = w->kt + (int64_t)BK * Dp; /* ATT_MRK × Dp spare rows after the tile */
             for (int jj = 0; jj < ATT_MRK; jj++)
-#pragma GCC unroll 4
-                for (int v = 0; v < ATT_NV; v++) acc[jj][v] = vzero();
-            const float *kr = kp + j * ks;
-            for (int d = 0; d < D; d++) {
-                vf qv[ATT_NV];
-#pragma GCC unroll 4
-                for (int v = 0; v < ATT_NV; v++) qv[v] = vload(w->q + (int64_t)d * RP + v * VL);
-#pragma GCC unroll 8
-                for (int jj = 0; jj < ATT_MRK; jj++) {
-                    vf kb = vset1(kr[jj * ks + d]);
-#pragma GCC unroll 4
-                    for (int v = 0; v < ATT_NV; v++) acc[jj][v] = vfma(kb, qv[v], acc[jj][v]);
-                }
-            }
-#pragma GCC unroll 8
-            for (int jj = 0; jj < ATT_MRK; jj++)
-#pragma GCC unroll 4
-                for (int v = 0; v < ATT_NV; v++) vstore(pt + (int64_t)(j + jj) * RP + v * VL, acc[jj][v]);
+                for (int d = 0; d < D; d++) tail[(int64_t)jj * Dp + d] = nfull + jj < nk ? kp[(nfull + jj) * ks + d] : 0.0f;
+            s_group(tail, Dp, w->q, D, pt + (int64_t)nfull * RP);
         }
         /* causal mask (and the padded keys past kend) only where the tile crosses it */
         if (j0 + nkp - 1 > lim_min)
@@ -230,11 +238,11 @@ static void unit_lanes(const att_shape *s, float *out, const float *Q, const voi
             vf mx = ninf;
             for (int j = 0; j < nkp; j++) mx = vmax(mx, vload(pt + (int64_t)j * RP + v * VL));
             vf mnew = vmax(mv[v], mx);
-            alpha[v] = vexp(vsub(mv[v], mnew));
+            alpha[v] = vexp_neg(vsub(mv[v], mnew));
             vf sum = vzero();
             for (int j = 0; j < nkp; j++) {
                 float *sp = pt + (int64_t)j * RP + v * VL;
-                vf e = vexp(vsub(vload(sp), mnew));
+                vf e = vexp_neg(vsub(vload(sp), mnew));
                 vstore(sp, e);
                 sum = vadd(sum, e);
             }
@@ -242,7 +250,7 @@ static void unit_lanes(const att_shape *s, float *out, const float *Q, const voi
             mv[v] = mnew;
         }
         /* O^T[d][r] = α[r]·O^T[d][r] + Σ_j V[j][d] · P^T[j][r] */
-        const float *vp = kv_tile(s, V, g, j0, nk, 1, w->vt, &vs);
+        const float *vp = kv_tile(s, V, g, j0, nk, w->vt, &vs);
         for (int d = 0; d < Dp; d += ATT_MRD) {
             vf acc[ATT_MRD][ATT_NV];
 #pragma GCC unroll 8
@@ -250,7 +258,7 @@ static void unit_lanes(const att_shape *s, float *out, const float *Q, const voi
 #pragma GCC unroll 4
                 for (int v = 0; v < ATT_NV; v++)
                     acc[dd][v] = vmul(vload(w->o + (int64_t)(d + dd) * RP + v * VL), alpha[v]);
-            for (int j = 0; j < nkp; j++) {
+            for (int j = 0; j < nk; j++) {
                 vf pv[ATT_NV];
 #pragma GCC unroll 4
                 for (int v = 0; v < ATT_NV; v++) pv[v] = vload(pt + (int64_t)j * RP + v * VL);
@@ -293,7 +301,7 @@ static int flash_attention(float *out, const float *Q, const void *K, const void
     const int small = rows < RP / 2;
     const int chunk = small ? RS : RP;
     const int64_t n_chunks = (rows + chunk - 1) / chunk, n_units = n_chunks * s.n_kv_head;
-    const size_t per_thread = (size_t)2 * s.Dp * RP + (size_t)BK * RP + (size_t)2 * BK * s.Dp + 64;
+    const size_t per_thread = (size_t)2 * s.Dp * RP + (size_t)BK * RP + (size_t)(2 * BK + ATT_MRK) * s.Dp + 64;
     int nt = n_threads < 1 ? 1 : n_threads;
     if (nt > n_units) nt = (int)n_units;
     float *scratch = aligned_alloc(64, (per_thread * sizeof(float) * (size_t)nt + 63) & ~(size_t)63);
@@ -308,7 +316,7 @@ static int flash_attention(float *out, const float *Q, const void *K, const void
         float *base = scratch + per_thread * (size_t)t;
         att_scratch w = {base, base + (size_t)s.Dp * RP, base + (size_t)2 * s.Dp * RP,
                          base + (size_t)2 * s.Dp * RP + (size_t)BK * RP,
-                         base + (size_t)2 * s.Dp * RP + (size_t)BK * RP + (size_t)BK * s.Dp};
+                         base + (size_t)2 * s.Dp * RP + (size_t)BK * RP + (size_t)(BK + ATT_MRK) * s.Dp};
         int g = (int)(u % s.n_kv_head);
         int64_t c = n_chunks - 1 - u / s.n_kv_head; /* latest queries (most keys) first */
         int64_t L0 = c * chunk;
