@@ -223,8 +223,8 @@ static int end_submit_wait(sb_vk *vk)
         r = vk->fn.vkGetQueryPoolResults(vk->device, vk->query_pool, 0, 2, sizeof ts, ts, sizeof ts[0],
                                          VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
         if (r != VK_SUCCESS) return sb_vk_fail(vk, r, "vkGetQueryPoolResults");
-        if (ts[1] >= ts[0])
-            vk->device_s_accum += (double)(ts[1] - ts[0]) * vk->info.timestamp_period_ns * 1e-9;
+        /* Only timestampValidBits bits count; the difference modulo that wraps correctly. */
+        vk->device_s_accum += (double)((ts[1] - ts[0]) & vk->ts_mask) * vk->info.timestamp_period_ns * 1e-9;
     }
     return SB_KOK;
 }
