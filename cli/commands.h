@@ -6,5 +6,7 @@
 
 int sb_cmd_version(int argc, char **argv);
 int sb_cmd_hw(int argc, char **argv);
+int sb_cmd_bench(int argc, char **argv);
+int sb_cmd_check(int argc, char **argv);
 
 #endif
