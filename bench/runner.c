@@ -137,8 +137,10 @@ static int call_case(const runner *rn, const bench_case *c, inputs *in, int cp, 
     case BENCH_RMSNORM: return sb_rmsnorm(&rn->ctx, y, x, (const float *)w, c->m, c->n, 1e-5f);
     case BENCH_ROPE: {
         memcpy(y, x, in->x_elems * sizeof *y);
-        sb_rope_params p = {.mode = SB_ROPE_NORMAL, .n_rot = 128, .freq_base = 500000.0f, .freq_scale = 1.0f};
-        return sb_rope(&rn->ctx, y, c->m, (int)(c->n / 128), 128, 17, &p);
+        /* heads of 128 dims (Llama), or one head when the row is shorter */
+        int head_dim = c->n >= 128 ? 128 : (int)c->n;
+        sb_rope_params p = {.mode = SB_ROPE_NORMAL, .n_rot = head_dim, .freq_base = 500000.0f, .freq_scale = 1.0f};
+        return sb_rope(&rn->ctx, y, c->m, (int)(c->n / head_dim), head_dim, 17, &p);
     }
     case BENCH_SOFTMAX:
         memcpy(y, x, in->x_elems * sizeof *y);
