@@ -59,6 +59,8 @@ typedef struct bench_opts {
     sb_isa isa;               /* for the cpu back end                                      */
     size_t llc_bytes;         /* rotate inputs while the working set is under 4× this      */
     int counters;             /* read PAPI counters around the timed loop                  */
+    void *vk;                 /* sb_vk context for the vulkan back end (NULL: unavailable) */
+    const char *vk_reason;    /* why vk is NULL                                            */
 } bench_opts;
 
 typedef struct bench_result {
@@ -75,6 +77,8 @@ typedef struct bench_result {
     int n_buffers;            /* rotated input sets                                        */
     double median_s, p10_s, p90_s, cv, ci_lo_s, ci_hi_s, mean_s, stddev_s;
     double cpu_time_s;        /* process CPU time per call                                 */
+    int device_timed;         /* vulkan: times_s are device time (timestamp queries)       */
+    double host_median_s;     /* vulkan: median host time of a submitted batch             */
     long long counters[8];    /* per call; -1 unavailable                                  */
     const char *counter_names[8];
     int n_counters;

@@ -77,6 +77,11 @@ cJSON *bench_result_json(const bench_result *r, const sb_ceilings *ceil)
         cJSON_AddNumberToObject(o, "pct_bandwidth", 100 * gbs / bw);
     }
     cJSON_AddStringToObject(o, "bound", roof(&r->c, ceil));
+    if (r->backend == BENCH_VULKAN) {
+        cJSON_AddStringToObject(o, "time_source", r->device_timed ? "device timestamps" : "host");
+        if (r->device_timed) cJSON_AddNumberToObject(o, "device_time_s", r->median_s);
+        cJSON_AddNumberToObject(o, "host_time_s", r->host_median_s);
+    }
     if (r->n_counters) {
         cJSON *cj = cJSON_AddObjectToObject(o, "counters");
         for (int i = 0; i < r->n_counters; i++)

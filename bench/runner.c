@@ -9,6 +9,7 @@
 #include "bench/bench.h"
 #include "harness/counters.h"
 #include "harness/measure.h"
+#include "kernels/vulkan/vk.h"
 
 /* Inputs of one case; `copies` sets for rotation, each set contiguous per tensor. */
 typedef struct inputs {
@@ -108,7 +109,49 @@ typedef struct runner {
     bench_backend backend;
     sb_kctx ctx;
     int threads;
+    sb_vk *vk;
 } runner;
+
+static sb_attn_params attn_params(const bench_case *c)
+{
+    sb_attn_params p = {.m = c->m, .pos = c->ctx - c->m, .n_kv = c->ctx, .n_head = c->n_head,
+                        .n_kv_head = c->n_kv_head, .head_dim = c->head_dim,
+                        .scale = 1.0f / sqrtf((float)c->head_dim), .kv_type = c->type};
+    return p;
+}
+
+/* Rope of the bench: heads of 128 dims (Llama), or one head when the row is shorter. */
+static sb_rope_params rope_params(const bench_case *c, int *head_dim)
+{
+    *head_dim = c->n >= 128 ? 128 : (int)c->n;
+    sb_rope_params p = {.mode = SB_ROPE_NORMAL, .n_rot = *head_dim, .freq_base = 500000.0f, .freq_scale = 1.0f};
+    return p;
+}
+
+/* The Vulkan back end through its host API (upload, run, download): the correctness check. */
+static int call_case_vk_host(sb_vk *vk, const bench_case *c, inputs *in, const float *x, const uint8_t *w, int cp, float *y)
+{
+    switch (c->op) {
+    case BENCH_MATMUL: return sb_vk_matmul(vk, y, x, w, c->type, c->m, c->n, c->k, NULL);
+    case BENCH_ATTENTION: {
+        sb_attn_params p = attn_params(c);
+        return sb_vk_attention(vk, y, x, w, w + in->k_bytes, &p, NULL);
+    }
+    case BENCH_RMSNORM: return sb_vk_rmsnorm(vk, y, x, (const float *)w, c->m, c->n, 1e-5f, NULL);
+    case BENCH_ROPE: {
+        int hd;
+        sb_rope_params p = rope_params(c, &hd);
+        memcpy(y, x, in->x_elems * sizeof *y);
+        return sb_vk_rope(vk, y, c->m, (int)(c->n / hd), hd, 17, &p, NULL);
+    }
+    case BENCH_SOFTMAX:
+        memcpy(y, x, in->x_elems * sizeof *y);
+        return sb_vk_softmax(vk, y, c->m, c->n, NULL);
+    case BENCH_SILU_MUL: return sb_vk_silu_mul(vk, y, x, in->x2 + (size_t)cp * in->x_elems, c->n, NULL);
+    case BENCH_ADD: return sb_vk_add(vk, y, x, in->x2 + (size_t)cp * in->x_elems, c->n, NULL);
+    default: return SB_KERR_UNSUPPORTED;
+    }
+}
 
 /* One call of the case on input copy `cp`, writing y. Row ops that work in place run on y
  * after copying x there (the copy is part of the measured work for rope/softmax: 1 read + 1
@@ -117,6 +160,7 @@ static int call_case(const runner *rn, const bench_case *c, inputs *in, int cp, 
 {
     const float *x = in->x + (size_t)cp * in->x_elems;
     const uint8_t *w = in->w ? in->w + (size_t)cp * in->w_bytes : NULL;
+    if (rn->backend == BENCH_VULKAN) return call_case_vk_host(rn->vk, c, in, x, w, cp, y);
     switch (c->op) {
     case BENCH_MATMUL:
         if (rn->backend == BENCH_BLAS) {
@@ -129,18 +173,15 @@ static int call_case(const runner *rn, const bench_case *c, inputs *in, int cp, 
         }
         return sb_matmul(&rn->ctx, y, x, w, c->type, c->m, c->n, c->k);
     case BENCH_ATTENTION: {
-        sb_attn_params p = {.m = c->m, .pos = c->ctx - c->m, .n_kv = c->ctx, .n_head = c->n_head,
-                            .n_kv_head = c->n_kv_head, .head_dim = c->head_dim,
-                            .scale = 1.0f / sqrtf((float)c->head_dim), .kv_type = c->type};
+        sb_attn_params p = attn_params(c);
         return sb_attention(&rn->ctx, y, x, w, w + in->k_bytes, &p);
     }
     case BENCH_RMSNORM: return sb_rmsnorm(&rn->ctx, y, x, (const float *)w, c->m, c->n, 1e-5f);
     case BENCH_ROPE: {
         memcpy(y, x, in->x_elems * sizeof *y);
-        /* heads of 128 dims (Llama), or one head when the row is shorter */
-        int head_dim = c->n >= 128 ? 128 : (int)c->n;
-        sb_rope_params p = {.mode = SB_ROPE_NORMAL, .n_rot = head_dim, .freq_base = 500000.0f, .freq_scale = 1.0f};
-        return sb_rope(&rn->ctx, y, c->m, (int)(c->n / head_dim), head_dim, 17, &p);
+        int hd;
+        sb_rope_params p = rope_params(c, &hd);
+        return sb_rope(&rn->ctx, y, c->m, (int)(c->n / hd), hd, 17, &p);
     }
     case BENCH_SOFTMAX:
         memcpy(y, x, in->x_elems * sizeof *y);
@@ -222,6 +263,72 @@ static int check_case(const runner *rn, const bench_case *c, inputs *in, double 
     return 0;
 }
 
+/* Records one call of the case into the current Vulkan batch, on device buffers. */
+static int record_vk(sb_vk *vk, const bench_case *c, sb_vk_buf *w, size_t k_bytes, sb_vk_buf *x, sb_vk_buf *x2, sb_vk_buf *y)
+{
+    sb_vk_ref W = {w, 0}, X = {x, 0}, X2 = {x2, 0}, Y = {y, 0};
+    switch (c->op) {
+    case BENCH_MATMUL: return sb_vk_op_matmul(vk, Y, X, W, c->type, c->m, c->n, c->k);
+    case BENCH_ATTENTION: {
+        sb_attn_params p = attn_params(c);
+        sb_vk_ref V = {w, k_bytes};
+        return sb_vk_op_attention(vk, Y, X, W, V, &p);
+    }
+    case BENCH_RMSNORM: return sb_vk_op_rmsnorm(vk, Y, X, W, c->m, c->n, 1e-5f);
+    case BENCH_ROPE: {
+        int hd;
+        sb_rope_params p = rope_params(c, &hd);
+        return sb_vk_op_rope(vk, X, c->m, (int)(c->n / hd), hd, 17, &p);
+    }
+    case BENCH_SOFTMAX: return sb_vk_op_softmax(vk, X, c->m, c->n);
+    case BENCH_SILU_MUL: return sb_vk_op_silu_mul(vk, Y, X, X2, c->n);
+    case BENCH_ADD: return sb_vk_op_add(vk, Y, X, X2, c->n);
+    default: return SB_KERR_UNSUPPORTED;
+    }
+}
+
+/* Vulkan timing: inputs uploaded once and kept on the device (as a runtime keeps weights), each
+ * repetition one batch of calls_per_rep dispatches; the sample is the device time between
+ * timestamps (host time when the device has no timestamps). */
+static int time_vk(sb_vk *vk, const bench_case *c, inputs *in, const bench_opts *o, bench_result *r)
+{
+    sb_vk_buf *w = NULL, *x = NULL, *x2 = NULL, *y = NULL;
+    int rc = 0;
+    size_t xb = in->x_elems * sizeof(float);
+    if ((in->w_bytes && (rc = sb_vk_buf_create(vk, in->w_bytes, &w))) || (rc = sb_vk_buf_create(vk, xb, &x)) ||
+        (in->x2 && (rc = sb_vk_buf_create(vk, xb, &x2))) || (rc = sb_vk_buf_create(vk, in->y_elems * sizeof(float), &y)))
+        goto out;
+    if ((w && (rc = sb_vk_buf_upload(vk, w, 0, in->w, in->w_bytes))) || (rc = sb_vk_buf_upload(vk, x, 0, in->x, xb)) ||
+        (x2 && (rc = sb_vk_buf_upload(vk, x2, 0, in->x2, xb))))
+        goto out;
+    double host[1000];
+    int max_reps = o->max_reps > 0 && o->max_reps < 1000 ? o->max_reps : 1000;
+    r->calls_per_rep = 1;
+    double measured = 0;
+    for (int rep = -1; (measured < o->min_time_s || r->n_times < o->min_reps) && r->n_times < max_reps; rep++) {
+        sb_vk_timing t;
+        if ((rc = sb_vk_begin(vk)) != 0) goto out;
+        for (int i = 0; i < r->calls_per_rep; i++)
+            if ((rc = record_vk(vk, c, w, in->k_bytes, x, x2, y)) != 0) { sb_vk_submit(vk, &t); goto out; }
+        if ((rc = sb_vk_submit(vk, &t)) != 0) goto out;
+        if (rep < 0) { /* warm-up; batch enough dispatches to last >= 50 us */
+            double one = t.device_s > 0 ? t.device_s : t.host_s;
+            r->calls_per_rep = one > 50e-6 ? 1 : (int)fmin(256, ceil(50e-6 / fmax(one, 1e-9)));
+            continue;
+        }
+        r->device_timed = t.device_s > 0;
+        double sample = (r->device_timed ? t.device_s : t.host_s) / r->calls_per_rep;
+        host[r->n_times] = t.host_s / r->calls_per_rep;
+        r->times_s[r->n_times++] = sample;
+        measured += t.host_s;
+    }
+    sb_stats st;
+    if (sb_stats_compute(host, (size_t)r->n_times, &st) == 0) r->host_median_s = st.median;
+out:
+    sb_vk_buf_free(vk, w); sb_vk_buf_free(vk, x); sb_vk_buf_free(vk, x2); sb_vk_buf_free(vk, y);
+    return rc;
+}
+
 void bench_result_free(bench_result *r)
 {
     free(r->times_s);
@@ -244,21 +351,23 @@ int bench_run_case(const bench_case *c, bench_backend backend, const bench_opts 
         snprintf(r->reason, sizeof r->reason, "%s does not implement this case", bench_backend_name(backend));
         return 0;
     }
-    if (backend == BENCH_VULKAN) {
+    if (backend == BENCH_VULKAN && !o->vk) {
         r->status = BENCH_SKIPPED;
-        snprintf(r->reason, sizeof r->reason, "the Vulkan back end is not in this build of the bench");
+        snprintf(r->reason, sizeof r->reason, "Vulkan unavailable: %s", o->vk_reason ? o->vk_reason : "not opened");
         return 0;
     }
+    rn.vk = o->vk;
     if (backend == BENCH_BLAS) openblas_set_num_threads(rn.threads);
 
     /* Rotate input copies while one set is small against the last-level cache, so repeated calls
-     * do not find their inputs in cache (capped at 64 copies and 1 GiB). */
+     * do not find their inputs in cache (capped at 64 copies and 1 GiB). Host back ends only: the
+     * Vulkan path keeps one set on the device, as a runtime keeps its weights. */
     inputs probe;
     if (alloc_inputs(c, 1, &probe) != 0) return -1;
     double ws = (double)probe.w_bytes + (double)probe.x_elems * 4 + (double)probe.y_elems * 4;
     free_inputs(&probe);
     int copies = 1;
-    if (o->llc_bytes && ws < 4.0 * (double)o->llc_bytes) {
+    if (o->llc_bytes && ws < 4.0 * (double)o->llc_bytes && backend != BENCH_VULKAN) {
         double want = ceil(4.0 * (double)o->llc_bytes / ws);
         double cap = floor((double)(1u << 30) / ws);
         copies = (int)fmax(1, fmin(fmin(want, 64), cap));
@@ -270,6 +379,24 @@ int bench_run_case(const bench_case *c, bench_backend backend, const bench_opts 
     if (check_case(&rn, c, &in, &r->nmse, r->reason, sizeof r->reason) != 0) {
         r->status = BENCH_FAILED;
         free_inputs(&in);
+        return 0;
+    }
+
+    if (backend == BENCH_VULKAN) {
+        int max_reps = o->max_reps > 0 ? o->max_reps : 1000;
+        r->times_s = malloc((size_t)max_reps * sizeof *r->times_s);
+        int rc = r->times_s ? time_vk(o->vk, c, &in, o, r) : SB_KERR_NOMEM;
+        free_inputs(&in);
+        if (rc != 0 || r->n_times == 0) {
+            r->status = BENCH_SKIPPED;
+            snprintf(r->reason, sizeof r->reason, "Vulkan: %s", rc ? sb_kstatus_str(rc) : "no samples");
+            return 0;
+        }
+        sb_stats st;
+        sb_stats_compute(r->times_s, (size_t)r->n_times, &st);
+        r->median_s = st.median; r->p10_s = st.p10; r->p90_s = st.p90; r->cv = st.cv;
+        r->ci_lo_s = st.ci_lo; r->ci_hi_s = st.ci_hi; r->mean_s = st.mean; r->stddev_s = st.stddev;
+        r->status = BENCH_OK;
         return 0;
     }
 

@@ -8,6 +8,7 @@
 
 #include "harness/measure.h"
 #include "harness/results.h"
+#include "kernels/vulkan/vk.h"
 
 void bench_results_free(bench_result *rs, size_t n)
 {
@@ -77,6 +78,20 @@ int bench_run_suite(const bench_suite_opts *o, cJSON *doc, FILE *table, bench_re
     }
     cJSON_DeleteItemFromObject(doc, "machine");
     cJSON_AddItemToObject(doc, "machine", machine);
+
+    /* The Vulkan device, opened once for the whole suite when asked for. */
+    sb_vk *vk = NULL;
+    char vk_reason[256] = "";
+    bench_suite_opts oo = *o;
+    for (int b = 0; b < o->n_backends; b++)
+        if (o->backends[b] == BENCH_VULKAN && !vk) {
+            sb_vk_options vo = {.device_index = -1, .validation = 0};
+            if (sb_vk_open(&vo, &vk, vk_reason, sizeof vk_reason) != 0) vk = NULL;
+            else if (table) fprintf(table, "vulkan device: %s\n", sb_vk_device(vk)->name);
+        }
+    oo.run.vk = vk;
+    oo.run.vk_reason = vk_reason;
+    o = &oo;
 
     /* Jobs: every selected case on every back end (cpu once per ISA level). */
     size_t max_jobs = ncases * (size_t)(o->n_backends + o->n_isas);
@@ -167,6 +182,7 @@ int bench_run_suite(const bench_suite_opts *o, cJSON *doc, FILE *table, bench_re
         fprintf(table, "ceilings (%s): FMA %.1f GFLOP/s (%d threads), %.1f (1 thread); read %.1f GB/s, %.1f (1 thread)\n",
                 o->ceilings_from ? o->ceilings_from : "measured in this run", ceil.fma_gflops_all, ceil.threads, ceil.fma_gflops_1t,
                 ceil.read_gbs, ceil.read_gbs_1t);
+    if (vk) sb_vk_close(vk);
     if (results_out) { *results_out = rs; *n_out = nr; }
     else bench_results_free(rs, nr);
     return failed;

@@ -157,7 +157,7 @@ static void test_mismatched_isa_is_refused(void)
 static int run_check(const char *base, const char *cur)
 {
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "build/slmbench check --baseline '%s' --current '%s' >/dev/null 2>&1", base, cur);
+    snprintf(cmd, sizeof cmd, "%s check --baseline '%s' --current '%s' >/dev/null 2>&1", test_slmbench_bin(), base, cur);
     int st = system(cmd);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
@@ -182,7 +182,9 @@ static void test_check_exit_codes(void)
     CHECK_EQ_INT(run_check(pa, pc), 1);
     CHECK_EQ_INT(run_check(pold, pb), 2);      /* older schema: refused, not compared */
     CHECK_EQ_INT(run_check("/nonexistent.json", pb), 2);
-    int st = system("build/slmbench check --current x.json >/dev/null 2>&1"); /* no --baseline */
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s check --current x.json >/dev/null 2>&1", test_slmbench_bin()); /* no --baseline */
+    int st = system(cmd);
     CHECK_EQ_INT(WEXITSTATUS(st), 2);
     cJSON_Delete(a); cJSON_Delete(b); cJSON_Delete(c);
 }

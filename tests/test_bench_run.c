@@ -102,13 +102,13 @@ static void test_cli_bench_writes_both_json_files(void)
     snprintf(p1, sizeof p1, "%s/b.json", test_tmpdir());
     snprintf(p2, sizeof p2, "%s/gb.json", test_tmpdir());
     snprintf(cmd, sizeof cmd,
-             "build/slmbench bench --suite tiny --backend ref --filter 'matmul/(f32|q4_0)' --min-time 0.001 --reps 3 "
-             "--ceilings /nonexistent/hw.json --json %s >/dev/null 2>&1", p1);
+             "%s bench --suite tiny --backend ref --filter 'matmul/(f32|q4_0)' --min-time 0.001 --reps 3 "
+             "--ceilings /nonexistent/hw.json --json %s >/dev/null 2>&1", test_slmbench_bin(), p1);
     int st = system(cmd);
     CHECK_EQ_INT(WEXITSTATUS(st), 2); /* a ceilings file that does not exist is an input error */
     snprintf(cmd, sizeof cmd,
-             "build/slmbench bench --suite tiny --backend ref --filter 'matmul/(f32|q4_0)' --min-time 0.001 --reps 3 "
-             "--json %s --gbench-json %s >/dev/null 2>&1", p1, p2);
+             "%s bench --suite tiny --backend ref --filter 'matmul/(f32|q4_0)' --min-time 0.001 --reps 3 "
+             "--json %s --gbench-json %s >/dev/null 2>&1", test_slmbench_bin(), p1, p2);
     st = system(cmd);
     CHECK_EQ_INT(WEXITSTATUS(st), 0);
     cJSON *doc = sb_results_load(p1, err, sizeof err);
@@ -126,10 +126,38 @@ static void test_cli_bench_writes_both_json_files(void)
     free(gb);
 }
 
+static void test_vulkan_cases_checked_and_device_timed(void)
+{
+    char cmd[2048], p1[512], err[256];
+    snprintf(p1, sizeof p1, "%s/vk.json", test_tmpdir());
+    snprintf(cmd, sizeof cmd,
+             "%s bench --suite tiny --backend vulkan --filter 'matmul/(q4_K|f16)|attention/f16|softmax' --min-time 0.001 "
+             "--reps 3 --no-counters --json %s >/dev/null 2>&1", test_slmbench_bin(), p1);
+    int st = system(cmd);
+    CHECK_EQ_INT(WEXITSTATUS(st), 0); /* a wrong Vulkan result would be FAILED and exit 1 */
+    cJSON *doc = sb_results_load(p1, err, sizeof err);
+    CHECK_MSG(doc != NULL, "%s", err);
+    if (!doc) return;
+    const cJSON *c, *cases = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "bench"), "cases");
+    int ok = 0, skipped = 0;
+    const char *reason = NULL;
+    cJSON_ArrayForEach(c, cases) {
+        const char *status = cJSON_GetStringValue(cJSON_GetObjectItem(c, "status"));
+        if (status && !strcmp(status, "skipped")) { skipped++; reason = cJSON_GetStringValue(cJSON_GetObjectItem(c, "reason")); continue; }
+        CHECK_STR(status, "ok");
+        CHECK(cJSON_GetObjectItem(c, "host_time_s") != NULL);
+        ok++;
+    }
+    if (ok == 0 && skipped > 0) test_skip("%s", reason ? reason : "Vulkan unavailable");
+    else CHECK_EQ_INT(ok, 5);
+    cJSON_Delete(doc);
+}
+
 int main(void)
 {
     RUN(test_flop_and_byte_counts);
     RUN(test_tiny_suite_every_case_correct);
     RUN(test_cli_bench_writes_both_json_files);
+    RUN(test_vulkan_cases_checked_and_device_timed);
     return test_finish();
 }
