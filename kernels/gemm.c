@@ -114,14 +114,14 @@ static const float *a_panel(const gemm_job *j, float *ap, atomic_int *flags, int
         atomic_store_explicit(f, 2, memory_order_release);
         return a;
     }
-    while (atomic_load_explicit(f, memory_order_acquire) != 2) sched_yield(); /* a few µs */
+    while (atomic_load_explicit(f, memory_order_acquire) != 2) sched_yield(); /* rare: see gemm_slab */
     return a;
 }
 
 /* One thread's slab of the block: Y rows ic+r0 .. ic+r1 (r0, r1 multiples of MR within the
  * block, r1 clipped to mc) × columns n0 .. n1. bbuf holds a KC × NC B panel. */
 static void gemm_slab(const gemm_job *j, float *ap, atomic_int *flags, int64_t ic, int64_t mc,
-                      int64_t r0, int64_t r1, int64_t n0, int64_t n1, float *bbuf)
+                      int64_t r0, int64_t r1, int64_t n0, int64_t n1, float *bbuf, int t, int nt)
 {
     const sb_gemm_kernel *kr = j->kr;
     const int MR = kr->mr, NR = kr->nr;
@@ -137,7 +137,11 @@ static void gemm_slab(const gemm_job *j, float *ap, atomic_int *flags, int64_t i
                 int rows = nc - jr < NR ? (int)(nc - jr) : NR;
                 kr->pack(bbuf + jr * kc, j->W + (jc + jr) * k + pc, k, rows, NR, kc);
             }
-            for (int64_t ir = r0; ir < r1; ir += MR) {
+            /* thread t starts its sweep t/nt of the way down, so threads working on slabs side
+             * by side pack different A panels first instead of waiting for each other */
+            const int64_t np = (r1 - r0 + MR - 1) / MR, start = np * t / nt;
+            for (int64_t q = 0; q < np; q++) {
+                int64_t ir = r0 + (q + start) % np * MR;
                 int mi = r1 - ir < MR ? (int)(r1 - ir) : MR;
                 const float *a = a_panel(j, ap, flags, ic, mc, pc, ir, kc);
                 for (int64_t jr = 0; jr < nc; jr += NR) {
@@ -228,7 +232,7 @@ int sb_gemm_f32(const sb_kctx *ctx, float *Y, const float *X, const float *W, in
                     r0 = u * per_unit * kr->mr;
                     r1 = r0 + per_unit * kr->mr < mc ? r0 + per_unit * kr->mr : mc;
                 }
-                gemm_slab(&job, ap, flags, ic, mc, r0, r1, n0, n1, bbuf);
+                gemm_slab(&job, ap, flags, ic, mc, r0, r1, n0, n1, bbuf, t, nt);
             }
             /* the next block is packed into the same buffer: wait until nobody reads this one */
             if (ic + job.bl.mc < m) {
