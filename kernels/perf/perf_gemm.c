@@ -11,6 +11,11 @@
  * The FMA peak is measured in the same run by a loop of 12 independent FMA chains per thread at
  * the vector width of the level (wall clock for N threads, CPU time for 1). Nothing here asserts
  * a time; the figures are printed.
+ *
+ * On cores shared with other jobs, libgomp's default spin-waiting at the end of each parallel
+ * region holds a core that the other (preempted) thread of the team needs: run with
+ * OMP_WAIT_POLICY=passive there (it is read at program start, so it must be in the environment).
+ * OpenBLAS's own thread pool is not affected by it.
  */
 #include <cblas.h>
 #include <immintrin.h>
