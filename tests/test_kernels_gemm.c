@@ -90,6 +90,9 @@ static void test_gemm_larger_than_blocks(void)
 {
     uint64_t seed = 77;
     check_shape(1100, 1500, 1031, &seed);
+    /* X larger than the packed-A budget (half of L3, at most 32 MiB): several MC blocks, and
+     * few columns, so threads split along m */
+    check_shape(4100, 33, 2100, &seed);
 }
 
 static void test_gemm_zero_k_and_empty(void)
