@@ -73,9 +73,12 @@ int sb_attention(const sb_kctx *ctx, float *out, const float *Q, const void *K, 
         p->n_kv > (int64_t)(SIZE_MAX / sizeof(double)) - p->head_dim)
         return SB_KERR_ARG;
     if (p->m == 0) return SB_KOK;
+    int st = SB_KERR_UNSUPPORTED;
     switch (ctx->isa) {
-    case SB_ISA_AVX2: return sb_attention_avx2(out, Q, K, V, p, sb_kctx_threads(ctx));
-    case SB_ISA_AVX512: return sb_attention_avx512(out, Q, K, V, p, sb_kctx_threads(ctx));
-    default: return attention_ref(out, Q, K, V, p);
+    case SB_ISA_AVX2: st = sb_attention_avx2(out, Q, K, V, p, sb_kctx_threads(ctx)); break;
+    case SB_ISA_AVX512: st = sb_attention_avx512(out, Q, K, V, p, sb_kctx_threads(ctx)); break;
+    default: break;
     }
+    /* the reference covers what a flash kernel declines (prefill past 2^24 positions) */
+    return st == SB_KERR_UNSUPPORTED ? attention_ref(out, Q, K, V, p) : st;
 }

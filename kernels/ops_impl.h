@@ -31,7 +31,9 @@ extern const sb_ops_impl sb_ops_avx2;
 extern const sb_ops_impl sb_ops_avx512;
 
 /* Flash attention of one ISA level; arguments already validated by kernels/attention.c
- * (kv_type f32 or f16, n_head % n_kv_head == 0, n_kv >= pos + m). n_threads >= 1. */
+ * (kv_type f32 or f16, n_head % n_kv_head == 0, n_kv >= pos + m). n_threads >= 1.
+ * SB_KERR_UNSUPPORTED: the kernel declines the shape (many query rows past position 2^24);
+ * kernels/attention.c then runs the reference. */
 typedef int (*sb_attention_fn)(float *out, const float *Q, const void *K, const void *V,
                                const sb_attn_params *p, int n_threads);
 int sb_attention_avx2(float *out, const float *Q, const void *K, const void *V,

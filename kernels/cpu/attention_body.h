@@ -366,10 +366,10 @@ static int flash_attention(float *out, const float *Q, const void *K, const void
         .D = p->head_dim, .Dp = (p->head_dim + VL - 1) / VL * VL, .scale = p->scale,
         .kv_type = p->kv_type,
     };
-    /* key positions are compared as floats in the rows-in-lanes mask: exact below 2^24 */
-    if (p->pos + p->m > (1 << 24)) return SB_KERR_UNSUPPORTED;
     const int64_t rows = s.m * s.ratio; /* rows per KV head */
     if (rows < RP / 2) return flash_small(&s, out, Q, K, V, n_threads);
+    /* key positions are compared as floats in the rows-in-lanes mask: exact below 2^24 */
+    if (p->pos + p->m > (1 << 24)) return SB_KERR_UNSUPPORTED;
     const int64_t n_chunks = (rows + RP - 1) / RP, n_units = n_chunks * s.n_kv_head;
     const size_t per_thread = (size_t)2 * s.Dp * RP + (size_t)BK * RP + (size_t)(2 * BK + ATT_MRK) * s.Dp + 64;
     int nt = n_threads < 1 ? 1 : n_threads;
