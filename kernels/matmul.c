@@ -317,9 +317,16 @@ static int matmul_kernel(const kernel_entry *e, float *Y, const float *X, const 
     sb_rowdot2_fn dot2 = e->dot2;
     if (m <= SB_MR) {
         /* decode: rows split evenly, each weight row read once */
-        /* dynamic chunks: on a shared machine a descheduled thread must not hold up the call */
-        #pragma omp parallel for num_threads(nt) schedule(dynamic, 16)
-        for (int64_t j = 0; j < n; j++) dot(w + (size_t)j * wrow_bytes, &act, 0, (int)m, Y + j, n);
+        /* Pairs of weight rows where the level has a two-row kernel: two concurrent streams
+         * keep more memory reads in flight. Dynamic chunks: on a shared machine a descheduled
+         * thread must not hold up the call. */
+        int64_t step = dot2 ? 2 : 1, n_steps = (n + step - 1) / step;
+        #pragma omp parallel for num_threads(nt) schedule(dynamic, 8)
+        for (int64_t t = 0; t < n_steps; t++) {
+            int64_t j = t * step;
+            if (step == 2 && j + 1 < n) dot2(w + (size_t)j * wrow_bytes, wrow_bytes, &act, 0, (int)m, Y + j, n);
+            else dot(w + (size_t)j * wrow_bytes, &act, 0, (int)m, Y + j, n);
+        }
     } else {
         #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
         for (int64_t t = 0; t < n_tiles; t++) {
