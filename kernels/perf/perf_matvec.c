@@ -92,6 +92,18 @@ static void *make_weights(sb_type t, int64_t n, int64_t k, size_t *bytes, uint64
     return w;
 }
 
+/* The 1-minute load average: how busy the shared machine was while measuring. */
+static double loadavg(void)
+{
+    double l = -1;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf", &l) != 1) l = -1;
+        fclose(f);
+    }
+    return l;
+}
+
 typedef struct shape { int64_t k, n; } shape;
 
 static const sb_type types[] = {SB_TYPE_F32,  SB_TYPE_F16,  SB_TYPE_BF16, SB_TYPE_Q8_0,
@@ -119,7 +131,8 @@ int main(int argc, char **argv)
     if (!nlev) levels[nlev++] = SB_ISA_REF;
 
     double bw = read_bandwidth(nt);
-    printf("threads %d, reps %d (median); read bandwidth now: %.1f GB/s\n\n", nt, reps, bw);
+    printf("threads %d, reps %d (median); load average %.1f; read bandwidth now: %.1f GB/s\n\n", nt, reps,
+           loadavg(), bw);
 
     /* ------------------------------------------------------------ decode */
     static const shape shapes[] = {{4096, 4096}, {4096, 14336}, {14336, 4096}};
@@ -217,5 +230,6 @@ int main(int argc, char **argv)
         free(w);
     }
     free(x), free(y);
+    printf("\nload average at the end: %.1f; read bandwidth at the end: %.1f GB/s\n", loadavg(), read_bandwidth(nt));
     return 0;
 }
