@@ -12,7 +12,12 @@ typedef struct command {
 
 /* One row per subcommand, in the order `slmbench --help` lists them. */
 static const command commands[] = {
+    {"bench",    sb_cmd_bench,    "time the kernels of every back end (checked against ref first), with % of peak"},
+    {"check",    sb_cmd_check,    "regression gate: compare bench results with a baseline, noise-aware; exit 1 on regression"},
     {"hw",       sb_cmd_hw,       "probe this machine: topology, ISA, Vulkan, PAPI, measured FMA peak and memory bandwidth"},
+    {"inspect",  sb_cmd_inspect,  "validate a GGUF file and list its metadata, tensors, parameter count and bytes per type"},
+    {"tokenize", sb_cmd_tokenize, "print the token ids (and pieces) of a text with a GGUF file's tokenizer"},
+    {"report",   sb_cmd_report,   "write report.md, a self-contained report.html and gnuplot charts from results JSON files"},
     {"version",  sb_cmd_version,  "print the version and how this binary was built"},
 };
 

@@ -11,6 +11,24 @@
  * the bytes actually present, with overflow-checked arithmetic, before anything is allocated or
  * read. Errors carry a code, the file name, the byte offset and a message; nothing aborts.
  * Depends on nothing else of slmbench.
+ *
+ * Versions: 2 and 3, and GGUF v1 on purpose (same layout with 32-bit counts, string and array
+ * lengths and tensor dimensions; sb_gguf_version() reports 1). Only little-endian files: a
+ * byte-swapped version field (big-endian file) is refused with SB_GGUF_E_VERSION naming it.
+ * Tensors need 1..4 dimensions, each > 0, ne[0] a multiple of the type's block size; names are
+ * 1..63 bytes of UTF-8. Keys are non-empty, unique UTF-8 without NUL. Arrays of arrays are
+ * refused. The limits below (SB_GGUF_MAX_*) bound every count and string; the reader's own
+ * allocations are linear in the file size and capped at 16 bytes per file byte + 1 MiB.
+ *
+ * Running out of bytes: a fixed-size field cut short is SB_GGUF_E_TRUNCATED (so is any file of
+ * fewer than 24 bytes, 16 for v1); a declared count, length or offset pointing past the end
+ * gets the code of its row (COUNT, STRING, ARRAY, BOUNDS), its message saying how many bytes
+ * were left. Duplicate keys and tensor names are found after the whole table is read (sorted
+ * index, no hash flooding) and the earliest repeat in file order is reported.
+ *
+ * A handle is immutable once open: concurrent reads from several threads are safe. Pointers it
+ * hands out (keys, names, strings, tensor data) live until sb_gguf_close. A file truncated by
+ * someone else while mapped can still raise SIGBUS on access, as with any mmap.
  */
 #ifndef SB_GGUF_H
 #define SB_GGUF_H
@@ -71,6 +89,21 @@ const char *sb_gguf_type_name(uint32_t ggml_type);      /* NULL when unknown    
 /* Elements per block and bytes per block; 0 when unknown. */
 uint32_t sb_gguf_type_block_elems(uint32_t ggml_type);
 uint32_t sb_gguf_type_block_bytes(uint32_t ggml_type);
+/* One past the largest type id in the table (ids below it may still be unknown: 4, 5). */
+uint32_t sb_gguf_type_count(void);
+/* Bytes of a tensor of this type and shape (ne[0..n_dims)), overflow-checked. Returns 0, or
+ * SB_GGUF_E_TENSOR_TYPE (unknown type), SB_GGUF_E_DIMS (n_dims not 1..4) or SB_GGUF_E_SHAPE
+ * (a dimension <= 0, element count or byte size overflow, ne[0] not a multiple of the block). */
+int sb_gguf_tensor_nbytes(uint32_t ggml_type, uint32_t n_dims, const int64_t *ne, uint64_t *out);
+
+/* Limits the reader enforces (each refusal has its BAD_INPUTS code). */
+#define SB_GGUF_DEFAULT_ALIGNMENT 32u
+#define SB_GGUF_MAX_ALIGNMENT (1u << 20)   /* G9: larger general.alignment is refused          */
+#define SB_GGUF_MAX_NAME 63u               /* G10: tensor name bytes (ggml's GGML_MAX_NAME - 1) */
+#define SB_GGUF_MAX_KEY 65535u             /* G5: metadata key bytes                            */
+#define SB_GGUF_MAX_STRING (1u << 28)      /* G5: a string value or array element (256 MiB)     */
+#define SB_GGUF_MAX_KV (1u << 20)          /* G4: metadata entries                              */
+#define SB_GGUF_MAX_TENSORS (1u << 20)     /* G4: tensors                                       */
 
 typedef struct sb_gguf_tensor {
     const char *name;
@@ -84,18 +117,26 @@ typedef struct sb_gguf_tensor {
 
 typedef struct sb_gguf sb_gguf;
 
-/* Open from a path: mmap'd read-only, tensor data never copied. */
+/* Open from a path: mmap'd read-only (MAP_PRIVATE), tensor data never copied. The whole
+ * header, metadata and tensor table are validated before it returns. Returns SB_GGUF_OK with
+ * *out set, or a status with *out = NULL and err (may be NULL) filled: code, path, byte
+ * offset, message. Not a regular file / cannot open / cannot map → SB_GGUF_E_IO. */
 int sb_gguf_open(const char *path, sb_gguf **out, sb_gguf_error *err);
-/* Open from memory (not copied: data must outlive the handle). `name` is used in errors. */
+/* Open from memory, with the same validation. The bytes are not copied: data must outlive the
+ * handle. `name` is used in errors and returned by sb_gguf_path. */
 int sb_gguf_open_memory(const void *data, size_t size, const char *name, sb_gguf **out,
                         sb_gguf_error *err);
+/* Frees the handle and unmaps the file; NULL is a no-op. */
 void sb_gguf_close(sb_gguf *g);
 
 uint32_t sb_gguf_version(const sb_gguf *g);
 const char *sb_gguf_path(const sb_gguf *g);
 uint64_t sb_gguf_file_size(const sb_gguf *g);
 uint64_t sb_gguf_alignment(const sb_gguf *g);
-uint64_t sb_gguf_data_offset(const sb_gguf *g);   /* byte offset of the data section      */
+/* Byte offset of the data section (the end of the tables rounded up to the alignment; with no
+ * tensors it may lie past the end of the file). */
+uint64_t sb_gguf_data_offset(const sb_gguf *g);
+const void *sb_gguf_base(const sb_gguf *g);       /* first byte of the file (mapping/buffer) */
 
 /* ---- metadata ---- */
 int64_t sb_gguf_n_kv(const sb_gguf *g);
@@ -105,13 +146,35 @@ sb_gguf_vtype sb_gguf_kv_type(const sb_gguf *g, int64_t i);
 /* For arrays: element type and count (0 for non-arrays). */
 sb_gguf_vtype sb_gguf_kv_arr_type(const sb_gguf *g, int64_t i);
 uint64_t sb_gguf_kv_arr_n(const sb_gguf *g, int64_t i);
+/* Byte offset of entry i (its key's length field) in the file, for messages. */
+uint64_t sb_gguf_kv_offset(const sb_gguf *g, int64_t i);
+
+/* Index-based value access (for listing every entry, e.g. `slmbench inspect`).
+ * sb_gguf_kv_num: element j of a numeric/bool array, or the scalar itself (j = 0), decoded:
+ * .type is the element type; integers fill .i and .u (same bits) and .f; floats fill .f; bools
+ * 0/1. Returns 0, SB_GGUF_E_ARG (bad index) or SB_GGUF_E_WRONG_TYPE (string or string array). */
+typedef struct sb_gguf_num {
+    sb_gguf_vtype type;
+    int64_t i;
+    uint64_t u;
+    double f;
+} sb_gguf_num;
+int sb_gguf_kv_num(const sb_gguf *g, int64_t i, uint64_t j, sb_gguf_num *out);
+/* String value of entry i / element j of string-array entry i (pointer into the file, length).
+ * Returns 0 or SB_GGUF_E_ARG (wrong type or index). */
+int sb_gguf_kv_str(const sb_gguf *g, int64_t i, const char **s, size_t *len);
+int sb_gguf_kv_arr_str(const sb_gguf *g, int64_t i, uint64_t j, const char **s, size_t *len);
+/* Raw little-endian bytes of a numeric/bool scalar or array entry; NULL for strings. */
+const void *sb_gguf_kv_data(const sb_gguf *g, int64_t i);
 
 /* Typed getters. Missing key → SB_GGUF_E_NOT_FOUND; another type → SB_GGUF_E_WRONG_TYPE (the
  * integer getters accept any integer type whose value fits the destination; the float getter
  * accepts f32 and f64). err may be NULL; when given it names the key. */
 int sb_gguf_get_u32(const sb_gguf *g, const char *key, uint32_t *out, sb_gguf_error *err);
 int sb_gguf_get_i64(const sb_gguf *g, const char *key, int64_t *out, sb_gguf_error *err);
+int sb_gguf_get_u64(const sb_gguf *g, const char *key, uint64_t *out, sb_gguf_error *err);
 int sb_gguf_get_f32(const sb_gguf *g, const char *key, float *out, sb_gguf_error *err);
+int sb_gguf_get_f64(const sb_gguf *g, const char *key, double *out, sb_gguf_error *err);
 int sb_gguf_get_bool(const sb_gguf *g, const char *key, int *out, sb_gguf_error *err);
 /* String value: pointer into the file (NOT NUL-terminated) and its length. */
 int sb_gguf_get_str(const sb_gguf *g, const char *key, const char **s, size_t *len,
@@ -125,12 +188,19 @@ int sb_gguf_get_arr_str_n(const sb_gguf *g, const char *key, uint64_t *n, sb_ggu
 int sb_gguf_get_arr_str(const sb_gguf *g, const char *key, uint64_t i, const char **s,
                         size_t *len, sb_gguf_error *err);
 
-/* ---- tensors ---- */
+/* ---- tensors ----
+ * In file order. Every tensor's data is validated: offset aligned, [offset, offset + size)
+ * inside the file, no two tensors overlapping; data = base + data_offset + offset. */
 int64_t sb_gguf_n_tensors(const sb_gguf *g);
-const sb_gguf_tensor *sb_gguf_tensor_at(const sb_gguf *g, int64_t i);
-const sb_gguf_tensor *sb_gguf_find_tensor(const sb_gguf *g, const char *name); /* or NULL */
+const sb_gguf_tensor *sb_gguf_tensor_at(const sb_gguf *g, int64_t i);       /* NULL if out of range */
+const sb_gguf_tensor *sb_gguf_find_tensor(const sb_gguf *g, const char *name); /* or NULL (O(log n)) */
 
-/* ---- writer (GGUF v3) ---- */
+/* ---- writer (GGUF v3) ----
+ * Collects metadata (in insertion order; a replaced key keeps its place) and tensors, then
+ * writes: header, metadata, tensor table, padding, each tensor's data padded to the alignment
+ * (general.alignment when set — a u32 power of two <= SB_GGUF_MAX_ALIGNMENT — else 32).
+ * Keys must be non-empty UTF-8 without NUL (else SB_GGUF_E_KEY); the files it writes pass the
+ * reader's checks. */
 typedef struct sb_gguf_writer sb_gguf_writer;
 sb_gguf_writer *sb_gguf_writer_new(void);
 void sb_gguf_writer_free(sb_gguf_writer *w);
@@ -151,8 +221,18 @@ int sb_gguf_set_str(sb_gguf_writer *w, const char *key, const char *v);
 int sb_gguf_set_arr(sb_gguf_writer *w, const char *key, sb_gguf_vtype elem_type,
                     const void *data, uint64_t n);
 int sb_gguf_set_arr_str(sb_gguf_writer *w, const char *key, const char *const *strs, uint64_t n);
+/* The same with explicit byte lengths (strings need not be NUL-terminated nor free of NUL);
+ * lens NULL means strlen. */
+int sb_gguf_set_strn(sb_gguf_writer *w, const char *key, const char *v, size_t len);
+int sb_gguf_set_arr_strn(sb_gguf_writer *w, const char *key, const char *const *strs, const size_t *lens,
+                         uint64_t n);
+/* Copies metadata entry i of an opened file (any type, byte-exact values) into the writer,
+ * e.g. to carry a model's metadata over into a quantized copy. */
+int sb_gguf_set_from(sb_gguf_writer *w, const sb_gguf *g, int64_t i);
 /* Adds a tensor. data is referenced, not copied: it must stay valid until the write.
- * size must equal the size the type and shape imply. */
+ * size must equal the size the type and shape imply (sb_gguf_tensor_nbytes). Errors:
+ * SB_GGUF_E_NAME (empty, over 63 bytes, not UTF-8, duplicate), SB_GGUF_E_TENSOR_TYPE,
+ * SB_GGUF_E_DIMS, SB_GGUF_E_SHAPE (bad shape or size mismatch), SB_GGUF_E_ARG (NULL data). */
 int sb_gguf_add_tensor(sb_gguf_writer *w, const char *name, uint32_t ggml_type, uint32_t n_dims,
                        const int64_t *ne, const void *data, uint64_t size);
 /* Writes atomically (temp file in the same directory, fsync, rename). On failure the old file
