@@ -4,7 +4,8 @@
  *
  * Error thresholds (NMSE against the reference, stated per format):
  * - optimized vs ref: f32/f16 1e-10 (only the summation order differs); bf16 1e-5 (the AVX-512
- *   BF16 path rounds X to bf16 for m > 1: relative error ≤ 2^-9 per element, NMSE ≈ 1e-6);
+ *   BF16 row-dot path, used for 2 <= m < 32, rounds X to bf16: relative error ≤ 2^-9 per element,
+ *   NMSE ≈ 1e-6);
  *   q8_0/q4_0/q4_K/q5_K/q6_K 1e-9 (both quantize X identically and sum the same integers; only
  *   the float accumulation order differs).
  * - ref vs f64 product of dequantized weights and exact X: f32/f16/bf16 1e-10 (f32
