@@ -47,6 +47,14 @@ INLINE float half(uint16_t h)
         DISPATCH_NR(body_fn, 2)                                                                   \
     }
 
+/* Decode (NR = 1) reads each weight byte once and does enough work per byte that the hardware
+ * prefetcher alone falls behind: fetch `bytes` of the row PREFETCH_AHEAD bytes ahead of p. */
+#define PREFETCH_AHEAD 1536
+INLINE void prefetch_ahead(const void *p, int bytes)
+{
+    for (int o = 0; o < bytes; o += 64) _mm_prefetch((const char *)p + PREFETCH_AHEAD + o, _MM_HINT_T0);
+}
+
 /* ---------------------------------------------------------------- float formats */
 
 /* 16 weights as f32 (masked: lanes outside `mask` read nothing and are 0). */
@@ -223,6 +231,9 @@ INLINE void q8_0_rows(const void *w, size_t ws, const sb_act *x, int64_t r0, flo
     }
     int64_t b = 0;
     for (; b + 4 <= nb; b += 4) {
+        if (NR == 1)
+#pragma GCC unroll 2
+            for (int c = 0; c < NW; c++) prefetch_ahead(wr[c] + b * (is_q4 ? sizeof(sb_block_q4_0) : sizeof(sb_block_q8_0)), is_q4 ? 128 : 192);
 #pragma GCC unroll 2
         for (int p = 0; p < 2; p++) {
             const int pa = NW == 1 ? p : 0; /* NW = 2 already has two chains per row */
@@ -357,7 +368,10 @@ INLINE void q45_K_rows(const void *w, size_t ws, const sb_act *x, int64_t r0, fl
     for (int64_t b = 0; b < nb; b++) {
         k4_block kb[2];
 #pragma GCC unroll 2
-        for (int c = 0; c < NW; c++) kb[c] = k4_load(wr[c], b, has_high);
+        for (int c = 0; c < NW; c++) {
+            if (NR == 1) prefetch_ahead(wr[c] + b * (has_high ? sizeof(sb_block_q5_K) : sizeof(sb_block_q4_K)), 192);
+            kb[c] = k4_load(wr[c], b, has_high);
+        }
         __m512i iacc[SB_MR][2];
 #pragma GCC unroll 4
         for (int r = 0; r < NR; r++) iacc[r][0] = iacc[r][1] = _mm512_setzero_si512();
@@ -438,6 +452,7 @@ INLINE void q6_K_rows(const void *w, size_t ws, const sb_act *x, int64_t r0, flo
 #pragma GCC unroll 2
         for (int c = 0; c < NW; c++) {
             wb[c] = (const sb_block_q6_K *)wr[c] + b;
+            if (NR == 1) prefetch_ahead(wb[c], 256);
             d[c] = half(wb[c]->d);
             /* the 16 scales as int16, and -32·scale for the offset term */
             __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)wb[c]->scales));
