@@ -4,7 +4,8 @@
  *
  * Error thresholds (NMSE against the reference, stated per format):
  * - optimized vs ref: f32/f16 1e-10 (only the summation order differs); bf16 1e-5 (the AVX-512
- *   BF16 path rounds X to bf16 for m > 1: relative error ≤ 2^-9 per element, NMSE ≈ 1e-6);
+ *   BF16 row-dot path, used for 2 <= m < 32, rounds X to bf16: relative error ≤ 2^-9 per element,
+ *   NMSE ≈ 1e-6);
  *   q8_0/q4_0/q4_K/q5_K/q6_K 1e-9 (both quantize X identically and sum the same integers; only
  *   the float accumulation order differs).
  * - ref vs f64 product of dequantized weights and exact X: f32/f16/bf16 1e-10 (f32
@@ -203,12 +204,13 @@ static void test_matmul_levels_vs_ref(void)
     }
 }
 
-/* Larger decode and prefill shapes (several weight tiles, uneven thread split). */
+/* Larger decode and prefill shapes (several weight tiles, uneven thread split, and enough work
+ * that sb_matmul really uses two threads). */
 static void test_matmul_levels_larger(void)
 {
     uint64_t seed = 99;
     sb_kctx ref = {SB_ISA_REF, 1};
-    const int64_t m_list[] = {1, 21}, n = 200, k = 1024;
+    const int64_t m_list[] = {1, 21}, n = 520, k = 1024; /* above the one-thread cutoff */
     for (size_t ti = 0; ti < sizeof all_types / sizeof all_types[0]; ti++) {
         sb_type t = all_types[ti];
         uint8_t *w = make_weights(t, n, k, &seed);
