@@ -47,6 +47,7 @@ struct sb_model {
     float **owned;            /* small vectors converted to f32 at load (norms stored as f16)  */
     int n_owned;
     uint64_t weight_bytes;    /* bytes of all tensors in the file                             */
+    uint64_t n_params;        /* elements of all tensors                                      */
     sb_kctx kctx;             /* back end: implementation + threads                           */
     sb_type kv_type;
     char backend[16];

@@ -443,8 +443,12 @@ static int load_tensors(sb_model *m, const rope_scaling *rs, char *err, size_t e
     }
 
     m->weight_bytes = 0;
-    for (int64_t i = 0; i < sb_gguf_n_tensors(m->gguf); i++)
-        m->weight_bytes += sb_gguf_tensor_at(m->gguf, i)->size;
+    m->n_params = 0;
+    for (int64_t i = 0; i < sb_gguf_n_tensors(m->gguf); i++) {
+        const sb_gguf_tensor *t = sb_gguf_tensor_at(m->gguf, i);
+        m->weight_bytes += t->size;
+        m->n_params += (uint64_t)(t->ne[0] * t->ne[1] * t->ne[2] * t->ne[3]);
+    }
     return SB_MODEL_OK;
 }
 
@@ -603,3 +607,6 @@ void sb_model_free(sb_model *m)
 
 const sb_hparams *sb_model_hparams(const sb_model *m) { return m ? &m->hp : NULL; }
 const sb_tokenizer *sb_model_tokenizer(const sb_model *m) { return m ? m->tok : NULL; }
+uint64_t sb_model_n_params(const sb_model *m) { return m ? m->n_params : 0; }
+const char *sb_model_backend(const sb_model *m) { return m ? m->backend : ""; }
+const sb_kctx *sb_model_kctx(const sb_model *m) { return m ? &m->kctx : NULL; }
