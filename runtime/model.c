@@ -178,7 +178,7 @@ static int read_hparams(const sb_gguf *g, sb_hparams *hp, rope_scaling *rs, char
         return fail(err, errlen, SB_MODEL_E_ARCH,
                     "%s: architecture '%s' is not supported (supported: llama, qwen2)",
                     sb_gguf_path(g), arch);
-    snprintf(hp->arch, sizeof hp->arch, "%s", arch);
+    snprintf(hp->arch, sizeof hp->arch, "%.31s", arch);
 
     if ((rc = read_int(g, arch, "context_length", 1, 0, 1, INT32_MAX, &hp->n_ctx_train, err, errlen)) ||
         (rc = read_int(g, arch, "embedding_length", 1, 0, 1, MAX_EMBD, &hp->n_embd, err, errlen)) ||

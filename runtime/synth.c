@@ -293,6 +293,22 @@ static int copy_key(sb_gguf_writer *w, const sb_gguf *g, int64_t i)
         return sb_gguf_get_bool(g, key, &b, NULL) || sb_gguf_set_bool(w, key, b);
     }
     case SB_GGUF_ARRAY: {
+        if (sb_gguf_kv_arr_type(g, i) == SB_GGUF_STRING) {
+            uint64_t n;
+            char **strs = NULL;
+            int r = sb_gguf_get_arr_str_n(g, key, &n, NULL);
+            if (!r && n && !(strs = calloc((size_t)n, sizeof *strs))) r = -1;
+            for (uint64_t j = 0; !r && j < n; j++) {
+                const char *s;
+                size_t len;
+                r = sb_gguf_get_arr_str(g, key, j, &s, &len, NULL);
+                if (!r && !(strs[j] = strndup(s, len))) r = -1;
+            }
+            if (!r) r = sb_gguf_set_arr_str(w, key, (const char *const *)strs, n);
+            for (uint64_t j = 0; strs && j < n; j++) free(strs[j]);
+            free(strs);
+            return r;
+        }
         sb_gguf_vtype et;
         uint64_t n;
         const void *d;
@@ -335,28 +351,10 @@ static int copy_tokenizer(sb_gguf_writer *w, const char *path, int32_t n_vocab, 
     for (int64_t i = 0; i < sb_gguf_n_kv(g); i++) {
         const char *key = sb_gguf_kv_key(g, i);
         if (strncmp(key, "tokenizer.ggml.", 15)) continue;
-        int r;
         if (!strcmp(key, "tokenizer.ggml.tokens") || !strcmp(key, "tokenizer.ggml.scores") ||
             !strcmp(key, "tokenizer.ggml.token_type"))
             continue; /* rebuilt below, padded */
-        if (sb_gguf_kv_type(g, i) == SB_GGUF_ARRAY && sb_gguf_kv_arr_type(g, i) == SB_GGUF_STRING) {
-            uint64_t n;
-            char **strs = NULL;
-            r = sb_gguf_get_arr_str_n(g, key, &n, NULL);
-            if (!r && n) strs = calloc((size_t)n, sizeof *strs);
-            if (!r && n && !strs) r = -1;
-            for (uint64_t j = 0; !r && j < n; j++) {
-                const char *s;
-                size_t len;
-                r = sb_gguf_get_arr_str(g, key, j, &s, &len, NULL);
-                if (!r && !(strs[j] = strndup(s, len))) r = -1;
-            }
-            if (!r) r = sb_gguf_set_arr_str(w, key, (const char *const *)strs, n);
-            for (uint64_t j = 0; strs && j < n; j++) free(strs[j]);
-            free(strs);
-        } else {
-            r = copy_key(w, g, i);
-        }
+        int r = copy_key(w, g, i);
         if (r) {
             rc = fail(err, errlen, SB_MODEL_E_VOCAB, "%s: cannot copy key '%s'", path, key);
             goto done;
@@ -563,5 +561,81 @@ done:
     vocab_free(&v);
     arena_free(&a);
     sb_gguf_writer_free(w);
+    return rc;
+}
+
+/* ================================================================ requantize */
+
+int sb_model_requantize(const char *src, const char *dst, sb_type type, int *n_quantized, char *err,
+                        size_t errlen)
+{
+    if (!src || !dst) return fail(err, errlen, SB_MODEL_E_ARG, "sb_model_requantize: NULL argument");
+    if (!sb_type_is_weight_format(type))
+        return fail(err, errlen, SB_MODEL_E_ARG, "type %s is not a weight format", sb_type_name(type));
+    sb_gguf *g;
+    sb_gguf_error ge;
+    char msg[600];
+    if (sb_gguf_open(src, &g, &ge)) {
+        sb_gguf_error_format(&ge, msg, sizeof msg);
+        return fail(err, errlen, SB_MODEL_E_FILE, "%s", msg);
+    }
+    sb_gguf_writer *w = sb_gguf_writer_new();
+    arena a = {0};
+    int rc = SB_MODEL_OK, nq = 0;
+    float *row = NULL;
+    if (!w) { rc = fail(err, errlen, SB_MODEL_E_NOMEM, "out of memory"); goto done; }
+    for (int64_t i = 0; i < sb_gguf_n_kv(g); i++) {
+        const char *key = sb_gguf_kv_key(g, i);
+        if (!strcmp(key, "general.alignment") || !strcmp(key, "general.file_type")) continue;
+        if (copy_key(w, g, i)) {
+            rc = fail(err, errlen, SB_MODEL_E_FILE, "%s: cannot copy key '%s'", src, key);
+            goto done;
+        }
+    }
+    sb_gguf_set_u32(w, "general.file_type", file_type_of(type));
+    for (int64_t i = 0; i < sb_gguf_n_tensors(g); i++) {
+        const sb_gguf_tensor *t = sb_gguf_tensor_at(g, i);
+        const void *data = t->data;
+        uint32_t ttype = t->type;
+        uint64_t size = t->size;
+        int64_t k = t->ne[0], rows = t->ne[1] * t->ne[2] * t->ne[3];
+        /* matrices (2-D and up) whose rows the block divides, from a format we can read */
+        if (t->n_dims >= 2 && (sb_type)t->type != type && sb_type_is_weight_format((sb_type)t->type) &&
+            k % sb_type_block_elems(type) == 0) {
+            size_t irb, orb;
+            if (sb_row_bytes((sb_type)t->type, k, &irb) || sb_row_bytes(type, k, &orb)) {
+                rc = fail(err, errlen, SB_MODEL_E_SHAPE, "%s: tensor '%s': bad row length", src, t->name);
+                goto done;
+            }
+            char *buf = arena_keep(&a, malloc(orb * (size_t)rows));
+            float *nrow = realloc(row, (size_t)k * sizeof *row);
+            if (!buf || !nrow) { rc = fail(err, errlen, SB_MODEL_E_NOMEM, "out of memory"); goto done; }
+            row = nrow;
+            for (int64_t r = 0; r < rows; r++)
+                if (sb_dequantize_row((sb_type)t->type, (const char *)t->data + (size_t)r * irb, row, k) ||
+                    sb_quantize_row(type, row, buf + (size_t)r * orb, k)) {
+                    rc = fail(err, errlen, SB_MODEL_E_KERNEL, "%s: cannot convert tensor '%s'", src, t->name);
+                    goto done;
+                }
+            data = buf;
+            ttype = (uint32_t)type;
+            size = orb * (uint64_t)rows;
+            nq++;
+        }
+        if (sb_gguf_add_tensor(w, t->name, ttype, t->n_dims, t->ne, data, size)) {
+            rc = fail(err, errlen, SB_MODEL_E_FILE, "cannot add tensor '%s'", t->name);
+            goto done;
+        }
+    }
+    if (sb_gguf_writer_write(w, dst, &ge)) {
+        sb_gguf_error_format(&ge, msg, sizeof msg);
+        rc = fail(err, errlen, SB_MODEL_E_FILE, "%s", msg);
+    }
+    if (n_quantized) *n_quantized = nq;
+done:
+    free(row);
+    arena_free(&a);
+    sb_gguf_writer_free(w);
+    sb_gguf_close(g);
     return rc;
 }

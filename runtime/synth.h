@@ -47,6 +47,13 @@ typedef struct sb_synth_opts {
  * Returns 0 or an sb_model_status, err saying why. */
 int sb_synth_write(const sb_synth_opts *o, const char *path, char *err, size_t errlen);
 
+/* Copies the model src to dst with its matrices converted to `type` (as llama-quantize does):
+ * every tensor of 2 or more dimensions whose row length the format's block divides is
+ * dequantized and requantized with the reference quantizer; the others (norms, rows of odd
+ * length) are copied unchanged. *n_quantized (may be NULL) gets the number converted. */
+int sb_model_requantize(const char *src, const char *dst, sb_type type, int *n_quantized, char *err,
+                        size_t errlen);
+
 #ifdef __cplusplus
 }
 #endif
