@@ -136,6 +136,20 @@ static int add_bias(const sb_kctx *kc, float *y, const float *b, int64_t m, int6
     return SB_KOK;
 }
 
+/* x[i] = token_embd[tokens[i]] as f32. The kernels' gather may cover only some formats; the
+ * others are dequantized row by row here (ids were range-checked by sb_session_eval). */
+static int embed(const sb_kctx *kc, float *x, const sb_weight *e, const int32_t *tokens, int64_t m)
+{
+    int rc = sb_get_rows(kc, x, e->data, e->type, e->rows, e->cols, tokens, m);
+    if (rc != SB_KERR_UNSUPPORTED) return rc;
+    size_t rb;
+    if ((rc = sb_row_bytes(e->type, e->cols, &rb))) return rc;
+    for (int64_t i = 0; i < m; i++)
+        if ((rc = sb_dequantize_row(e->type, (const char *)e->data + (size_t)tokens[i] * rb, x + i * e->cols, e->cols)))
+            return rc;
+    return SB_KOK;
+}
+
 /* Copies m rows of kv_dim floats into the cache of layer l at position pos (f32 or f16). */
 static void cache_store(sb_session *s, void *cache, int l, const float *src, int64_t m, int64_t kv_dim)
 {
@@ -175,7 +189,7 @@ static int forward(sb_session *s, const int32_t *tokens, int64_t m, float *logit
     int l = -1; /* layer, for error messages */
 
     /* token embeddings: x[i] = token_embd[tokens[i]] */
-    TRY(sb_get_rows(kc, s->x, md->token_embd.data, md->token_embd.type, p->n_vocab, embd, tokens, m));
+    TRY(embed(kc, s->x, &md->token_embd, tokens, m));
 
     for (l = 0; l < p->n_layer; l++) {
         const sb_layer *L = &md->layers[l];
