@@ -11,6 +11,14 @@
  * the bytes actually present, with overflow-checked arithmetic, before anything is allocated or
  * read. Errors carry a code, the file name, the byte offset and a message; nothing aborts.
  * Depends on nothing else of slmbench.
+ *
+ * Versions: 2 and 3, and GGUF v1 on purpose (same layout with 32-bit counts, string and array
+ * lengths and tensor dimensions; sb_gguf_version() reports 1). Only little-endian files: a
+ * byte-swapped version field (big-endian file) is refused with SB_GGUF_E_VERSION naming it.
+ * Tensors need 1..4 dimensions, each > 0, ne[0] a multiple of the type's block size; names are
+ * 1..63 bytes of UTF-8. Keys are non-empty, unique UTF-8 without NUL. Arrays of arrays are
+ * refused. The limits below (SB_GGUF_MAX_*) bound every count and string; the reader's own
+ * allocations are linear in the file size and capped at 16 bytes per file byte + 1 MiB.
  */
 #ifndef SB_GGUF_H
 #define SB_GGUF_H
@@ -71,6 +79,21 @@ const char *sb_gguf_type_name(uint32_t ggml_type);      /* NULL when unknown    
 /* Elements per block and bytes per block; 0 when unknown. */
 uint32_t sb_gguf_type_block_elems(uint32_t ggml_type);
 uint32_t sb_gguf_type_block_bytes(uint32_t ggml_type);
+/* One past the largest type id in the table (ids below it may still be unknown: 4, 5). */
+uint32_t sb_gguf_type_count(void);
+/* Bytes of a tensor of this type and shape (ne[0..n_dims)), overflow-checked. Returns 0, or
+ * SB_GGUF_E_TENSOR_TYPE (unknown type), SB_GGUF_E_DIMS (n_dims not 1..4) or SB_GGUF_E_SHAPE
+ * (a dimension <= 0, element count or byte size overflow, ne[0] not a multiple of the block). */
+int sb_gguf_tensor_nbytes(uint32_t ggml_type, uint32_t n_dims, const int64_t *ne, uint64_t *out);
+
+/* Limits the reader enforces (each refusal has its BAD_INPUTS code). */
+#define SB_GGUF_DEFAULT_ALIGNMENT 32u
+#define SB_GGUF_MAX_ALIGNMENT (1u << 20)   /* G9: larger general.alignment is refused          */
+#define SB_GGUF_MAX_NAME 63u               /* G10: tensor name bytes (ggml's GGML_MAX_NAME - 1) */
+#define SB_GGUF_MAX_KEY 65535u             /* G5: metadata key bytes                            */
+#define SB_GGUF_MAX_STRING (1u << 28)      /* G5: a string value or array element (256 MiB)     */
+#define SB_GGUF_MAX_KV (1u << 20)          /* G4: metadata entries                              */
+#define SB_GGUF_MAX_TENSORS (1u << 20)     /* G4: tensors                                       */
 
 typedef struct sb_gguf_tensor {
     const char *name;
@@ -96,6 +119,7 @@ const char *sb_gguf_path(const sb_gguf *g);
 uint64_t sb_gguf_file_size(const sb_gguf *g);
 uint64_t sb_gguf_alignment(const sb_gguf *g);
 uint64_t sb_gguf_data_offset(const sb_gguf *g);   /* byte offset of the data section      */
+const void *sb_gguf_base(const sb_gguf *g);       /* first byte of the file (mapping/buffer) */
 
 /* ---- metadata ---- */
 int64_t sb_gguf_n_kv(const sb_gguf *g);
@@ -105,13 +129,35 @@ sb_gguf_vtype sb_gguf_kv_type(const sb_gguf *g, int64_t i);
 /* For arrays: element type and count (0 for non-arrays). */
 sb_gguf_vtype sb_gguf_kv_arr_type(const sb_gguf *g, int64_t i);
 uint64_t sb_gguf_kv_arr_n(const sb_gguf *g, int64_t i);
+/* Byte offset of entry i (its key's length field) in the file, for messages. */
+uint64_t sb_gguf_kv_offset(const sb_gguf *g, int64_t i);
+
+/* Index-based value access (for listing every entry, e.g. `slmbench inspect`).
+ * sb_gguf_kv_num: element j of a numeric/bool array, or the scalar itself (j = 0), decoded:
+ * .type is the element type; integers fill .i and .u (same bits) and .f; floats fill .f; bools
+ * 0/1. Returns 0, SB_GGUF_E_ARG (bad index) or SB_GGUF_E_WRONG_TYPE (string or string array). */
+typedef struct sb_gguf_num {
+    sb_gguf_vtype type;
+    int64_t i;
+    uint64_t u;
+    double f;
+} sb_gguf_num;
+int sb_gguf_kv_num(const sb_gguf *g, int64_t i, uint64_t j, sb_gguf_num *out);
+/* String value of entry i / element j of string-array entry i (pointer into the file, length).
+ * Returns 0 or SB_GGUF_E_ARG (wrong type or index). */
+int sb_gguf_kv_str(const sb_gguf *g, int64_t i, const char **s, size_t *len);
+int sb_gguf_kv_arr_str(const sb_gguf *g, int64_t i, uint64_t j, const char **s, size_t *len);
+/* Raw little-endian bytes of a numeric/bool scalar or array entry; NULL for strings. */
+const void *sb_gguf_kv_data(const sb_gguf *g, int64_t i);
 
 /* Typed getters. Missing key → SB_GGUF_E_NOT_FOUND; another type → SB_GGUF_E_WRONG_TYPE (the
  * integer getters accept any integer type whose value fits the destination; the float getter
  * accepts f32 and f64). err may be NULL; when given it names the key. */
 int sb_gguf_get_u32(const sb_gguf *g, const char *key, uint32_t *out, sb_gguf_error *err);
 int sb_gguf_get_i64(const sb_gguf *g, const char *key, int64_t *out, sb_gguf_error *err);
+int sb_gguf_get_u64(const sb_gguf *g, const char *key, uint64_t *out, sb_gguf_error *err);
 int sb_gguf_get_f32(const sb_gguf *g, const char *key, float *out, sb_gguf_error *err);
+int sb_gguf_get_f64(const sb_gguf *g, const char *key, double *out, sb_gguf_error *err);
 int sb_gguf_get_bool(const sb_gguf *g, const char *key, int *out, sb_gguf_error *err);
 /* String value: pointer into the file (NOT NUL-terminated) and its length. */
 int sb_gguf_get_str(const sb_gguf *g, const char *key, const char **s, size_t *len,

@@ -2,7 +2,7 @@
  * FMA loops: `iters` iterations of 12 independent FMA chains on full-width vectors, so the
  * FMA pipes never wait on a dependency (latency 4 × 2 pipes needs ≥ 8 chains). They return a
  * value derived from the accumulators so the compiler cannot drop the work.
- * Read loops: sum n floats (n a multiple of 64) from 4 interleaved streams with full-width loads.
+ * Read loops: sum n floats (n a multiple of 128) from 8 interleaved streams with full-width loads.
  * Triad: a[i] = b[i] + s * c[i]. */
 #ifndef SB_HARNESS_CEILINGS_H
 #define SB_HARNESS_CEILINGS_H

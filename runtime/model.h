@@ -72,6 +72,11 @@ uint64_t sb_model_weight_bytes(const sb_model *m);          /* bytes of all tens
 uint64_t sb_model_kv_bytes(const sb_model *m, int64_t n_ctx);
 /* Predicted resident memory for a session of n_ctx: weights + KV + activations + overhead. */
 uint64_t sb_model_predict_ram(const sb_model *m, int64_t n_ctx);
+/* Elements of all tensors (parameters). */
+uint64_t sb_model_n_params(const sb_model *m);
+/* Back end the model runs on ("cpu", "ref") and its kernel context (implementation, threads). */
+const char *sb_model_backend(const sb_model *m);
+const sb_kctx *sb_model_kctx(const sb_model *m);
 
 /* A sequence: KV cache sized to n_ctx positions and activation buffers. */
 int sb_session_new(sb_model *m, int64_t n_ctx, sb_session **out, char *err, size_t errlen);

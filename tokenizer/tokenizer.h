@@ -59,6 +59,54 @@ int sb_tok_add_eos(const sb_tokenizer *t);
 const char *sb_tok_model_name(const sb_tokenizer *t);
 const char *sb_tok_pre_name(const sb_tokenizer *t);
 
+/* ---- extensions (tok helper) ---- */
+
+/* "ok", "vocab error", "unsupported", ... */
+const char *sb_tok_status_name(int code);
+
+/* GGUF token types (tokenizer.ggml.token_type values). */
+enum {
+    SB_TOK_TYPE_UNDEFINED = 0, SB_TOK_TYPE_NORMAL = 1, SB_TOK_TYPE_UNKNOWN = 2,
+    SB_TOK_TYPE_CONTROL = 3, SB_TOK_TYPE_USER_DEFINED = 4, SB_TOK_TYPE_UNUSED = 5,
+    SB_TOK_TYPE_BYTE = 6,
+};
+
+/* A vocabulary given as plain arrays, the same content as the tokenizer.ggml.* keys.
+ * Lengths are separate so that inconsistent input can be described (and refused). */
+typedef struct sb_tok_vocab_desc {
+    const char *name;               /* used in error messages (file name)                  */
+    const char *model;              /* "llama" (SentencePiece) or "gpt2" (byte-level BPE)   */
+    const char *pre;                /* pre-tokenizer name; NULL = "default"                 */
+    const char *general_name;       /* general.name (phi-3 special-token quirk); may be NULL */
+    uint64_t n_tokens;
+    const char *const *tokens;      /* [n_tokens] texts (may contain NUL bytes)             */
+    const size_t *token_lens;       /* [n_tokens] lengths; NULL = strlen                    */
+    const float *scores;            /* [n_scores] or NULL                                   */
+    uint64_t n_scores;
+    const int32_t *types;           /* [n_types] SB_TOK_TYPE_* or NULL (all normal)         */
+    uint64_t n_types;
+    const char *const *merges;      /* [n_merges] "left right" strings (gpt2)              */
+    const size_t *merge_lens;       /* [n_merges] or NULL = strlen                          */
+    uint64_t n_merges;
+    /* Special ids: -1 = key absent (model default applies). Values < -1 or >= n_tokens
+     * are refused. */
+    int64_t bos, eos, unk, pad, sep, eot, eom;
+    int add_bos, add_eos, add_space_prefix;   /* -1 = key absent (model default)         */
+} sb_tok_vocab_desc;
+
+/* Sets every field of d to "absent" (ids and flags -1, pointers NULL, counts 0). */
+void sb_tok_vocab_desc_init(sb_tok_vocab_desc *d);
+/* Builds a tokenizer from d (everything copied). Same errors as sb_tok_load_gguf. */
+int sb_tok_load_desc(const sb_tok_vocab_desc *d, sb_tokenizer **out, char *err, size_t errlen);
+
+/* 1 when id ends generation (EOS, EOT, EOM and the end-of-text tokens llama.cpp lists). */
+int sb_tok_is_eog(const sb_tokenizer *t, int32_t id);
+/* 1 for control and unknown tokens (rendered by decode only with render_special). */
+int sb_tok_is_special(const sb_tokenizer *t, int32_t id);
+/* SB_TOK_TYPE_* of a token (the GGUF type it was loaded with); -1 if out of range. */
+int sb_tok_token_type(const sb_tokenizer *t, int32_t id);
+int32_t sb_tok_eot(const sb_tokenizer *t);  /* -1 when none */
+
 #ifdef __cplusplus
 }
 #endif

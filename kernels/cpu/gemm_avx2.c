@@ -1,0 +1,91 @@
+/* F32 GEMM pieces for AVX2 + FMA: a 6×16 micro-kernel (12 accumulators of 8 floats, 2 B loads
+ * and 6 broadcasts per k step) and the 8×8-transpose packing routine the AVX-512 level reuses.
+ * Contracts: kernels/gemm_impl.h. */
+#include <immintrin.h>
+
+#include "kernels/gemm_impl.h"
+
+enum { MR = 6, NR = 16 };
+
+/* Transposes the 8×8 block r[0..8) in place: r[j][i] ← r[i][j]. */
+static inline void transpose8(__m256 r[8])
+{
+    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    r[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
+    r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+    r[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
+    r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+    r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
+    r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+    r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
+    r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
+/* Packing (contract in gemm_impl.h): groups of 8 source rows are read 8 floats at a time,
+ * transposed in registers and stored as 8-float runs (masked when R is not a multiple of 8). */
+void sb_gemm_pack_avx2(float *dst, const float *src, int64_t ld, int rows, int R, int64_t kc);
+void sb_gemm_pack_avx2(float *dst, const float *src, int64_t ld, int rows, int R, int64_t kc)
+{
+    const int64_t kc8 = kc - kc % 8;
+    for (int r0 = 0; r0 < R; r0 += 8) {
+        int width = R - r0 < 8 ? R - r0 : 8;
+        int valid = rows - r0 < 0 ? 0 : rows - r0 > 8 ? 8 : rows - r0;
+        __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(width), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        const float *s = src + (int64_t)r0 * ld;
+        for (int64_t p = 0; p < kc8; p += 8) {
+            __m256 v[8];
+            for (int i = 0; i < 8; i++)
+                v[i] = i < valid ? _mm256_loadu_ps(s + i * ld + p) : _mm256_setzero_ps();
+            transpose8(v);
+            float *d = dst + p * R + r0;
+            if (width == 8)
+                for (int j = 0; j < 8; j++) _mm256_storeu_ps(d + j * R, v[j]);
+            else
+                for (int j = 0; j < 8; j++) _mm256_maskstore_ps(d + j * R, mask, v[j]);
+        }
+        for (int64_t p = kc8; p < kc; p++)
+            for (int i = 0; i < width; i++) dst[p * R + r0 + i] = i < valid ? s[i * ld + p] : 0.0f;
+    }
+}
+
+static void ukernel_6x16(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int beta)
+{
+    __m256 c0[MR], c1[MR];
+#pragma GCC unroll 6
+    for (int i = 0; i < MR; i++) c0[i] = c1[i] = _mm256_setzero_ps();
+    for (int64_t p = 0; p < kc; p++) {
+        __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+#pragma GCC unroll 6
+        for (int i = 0; i < MR; i++) {
+            __m256 ai = _mm256_broadcast_ss(a + i);
+            c0[i] = _mm256_fmadd_ps(ai, b0, c0[i]);
+            c1[i] = _mm256_fmadd_ps(ai, b1, c1[i]);
+        }
+        a += MR;
+        b += NR;
+    }
+#pragma GCC unroll 6
+    for (int i = 0; i < MR; i++) {
+        float *ci = c + i * ldc;
+        if (beta) {
+            c0[i] = _mm256_add_ps(c0[i], _mm256_loadu_ps(ci));
+            c1[i] = _mm256_add_ps(c1[i], _mm256_loadu_ps(ci + 8));
+        }
+        _mm256_storeu_ps(ci, c0[i]);
+        _mm256_storeu_ps(ci + 8, c1[i]);
+    }
+}
+
+const sb_gemm_kernel sb_gemm_kernel_avx2 = {
+    .mr = MR,
+    .nr = NR,
+    .ukernel = ukernel_6x16,
+    .pack = sb_gemm_pack_avx2,
+};

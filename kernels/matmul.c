@@ -1,0 +1,343 @@
+/* sb_matmul: Y[m×n] = X[m×k] · Wᵀ for every weight format.
+ *
+ * Two halves:
+ * - the reference (plain C, the oracle): per output element, the dot product of a weight row
+ *   with an X row. Float formats dequantize the weight row and dot in f32; Q8_0/Q4_0 dot their
+ *   integer quants with X quantized to Q8_0, the K-quants with X quantized to Q8_K, as ggml does;
+ * - the optimized levels: X is prepared once per call (kept f32, rounded to bf16, or quantized
+ *   with per-block sums), then OpenMP threads split the weight rows and call a per-ISA row-dot
+ *   kernel on up to SB_MR rows of X per pass over a weight row. Which kernel serves which
+ *   (level, format) is the data in `kernel_table`. F32 weights with m > 1 go to sb_gemm_f32.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/matmul_impl.h"
+
+/* ---------------------------------------------------------------- reference */
+
+static float dot_f32(const float *a, const float *b, int64_t k)
+{
+    float s = 0;
+    for (int64_t i = 0; i < k; i++) s += a[i] * b[i];
+    return s;
+}
+
+/* Σ_blocks d_w * d_x * Σ_i qw_i * qx_i for Q8_0 weights against Q8_0 activations. */
+static float dot_q8_0_ref(const sb_block_q8_0 *w, const sb_block_q8_0 *x, int64_t nb)
+{
+    float s = 0;
+    for (int64_t b = 0; b < nb; b++) {
+        int isum = 0;
+        for (int i = 0; i < SB_QK8_0; i++) isum += w[b].qs[i] * x[b].qs[i];
+        s += sb_fp16_to_fp32(w[b].d) * sb_fp16_to_fp32(x[b].d) * (float)isum;
+    }
+    return s;
+}
+
+static float dot_q4_0_ref(const sb_block_q4_0 *w, const sb_block_q8_0 *x, int64_t nb)
+{
+    float s = 0;
+    for (int64_t b = 0; b < nb; b++) {
+        int isum = 0;
+        for (int j = 0; j < SB_QK4_0 / 2; j++) {
+            isum += ((w[b].qs[j] & 15) - 8) * x[b].qs[j];
+            isum += ((w[b].qs[j] >> 4) - 8) * x[b].qs[j + 16];
+        }
+        s += sb_fp16_to_fp32(w[b].d) * sb_fp16_to_fp32(x[b].d) * (float)isum;
+    }
+    return s;
+}
+
+/* K-quants: per super-block, with integer sums per sub-block j of 32 elements,
+ *   dot = d_x * (d * Σ_j sc_j Σ_i q_i x_i  -  dmin * Σ_j mn_j Σ_i x_i). */
+static float dot_q4_K_ref(const sb_block_q4_K *w, const sb_block_q8_K *x, int64_t nb)
+{
+    float s = 0;
+    for (int64_t b = 0; b < nb; b++) {
+        int64_t iscaled = 0, imins = 0;
+        for (int j = 0; j < 8; j++) {
+            int sc, mn, isum = 0;
+            sb_q4k_scale_min(j, w[b].scales, &sc, &mn);
+            for (int i = 0; i < 32; i++) {
+                int e = 32 * j + i, c = e / 64, hi = (e % 64) >= 32, l = e % 32;
+                int q = hi ? w[b].qs[32 * c + l] >> 4 : w[b].qs[32 * c + l] & 15;
+                isum += q * x[b].qs[e];
+            }
+            iscaled += (int64_t)sc * isum;
+            imins += (int64_t)mn * (x[b].bsums[2 * j] + x[b].bsums[2 * j + 1]);
+        }
+        float d = sb_fp16_to_fp32(w[b].d), dmin = sb_fp16_to_fp32(w[b].dmin);
+        s += x[b].d * (d * (float)iscaled - dmin * (float)imins);
+    }
+    return s;
+}
+
+static float dot_q5_K_ref(const sb_block_q5_K *w, const sb_block_q8_K *x, int64_t nb)
+{
+    float s = 0;
+    for (int64_t b = 0; b < nb; b++) {
+        int64_t iscaled = 0, imins = 0;
+        for (int j = 0; j < 8; j++) {
+            int sc, mn, isum = 0;
+            sb_q4k_scale_min(j, w[b].scales, &sc, &mn);
+            for (int i = 0; i < 32; i++) {
+                int e = 32 * j + i, c = e / 64, hi = (e % 64) >= 32, l = e % 32;
+                int q = hi ? w[b].qs[32 * c + l] >> 4 : w[b].qs[32 * c + l] & 15;
+                q += ((w[b].qh[l] >> (2 * c + hi)) & 1) << 4;
+                isum += q * x[b].qs[e];
+            }
+            iscaled += (int64_t)sc * isum;
+            imins += (int64_t)mn * (x[b].bsums[2 * j] + x[b].bsums[2 * j + 1]);
+        }
+        float d = sb_fp16_to_fp32(w[b].d), dmin = sb_fp16_to_fp32(w[b].dmin);
+        s += x[b].d * (d * (float)iscaled - dmin * (float)imins);
+    }
+    return s;
+}
+
+/* Q6_K: dot = d_x * d * Σ_s scale_s Σ_i (q_i - 32) x_i over the 16 sub-blocks of 16. */
+static float dot_q6_K_ref(const sb_block_q6_K *w, const sb_block_q8_K *x, int64_t nb)
+{
+    float s = 0;
+    for (int64_t b = 0; b < nb; b++) {
+        int64_t iscaled = 0;
+        for (int e0 = 0; e0 < SB_QK_K; e0 += 16) {
+            int isum = 0;
+            for (int e = e0; e < e0 + 16; e++) {
+                int h = e / 128, r = e % 128, quarter = r / 32, l = r % 32;
+                const uint8_t *ql = w[b].ql + 64 * h, *qh = w[b].qh + 32 * h;
+                int lo = (quarter & 1) ? ql[l + 32] : ql[l];
+                lo = quarter >= 2 ? lo >> 4 : lo & 15;
+                int q = (lo | (((qh[l] >> (2 * quarter)) & 3) << 4)) - 32;
+                isum += q * x[b].qs[e];
+            }
+            iscaled += (int64_t)w[b].scales[e0 / 16] * isum;
+        }
+        s += x[b].d * sb_fp16_to_fp32(w[b].d) * (float)iscaled;
+    }
+    return s;
+}
+
+/* The oracle. One thread; scratch for one dequantized weight row or one quantized X row. */
+static int matmul_ref(float *Y, const float *X, const void *W, sb_type t, int64_t m, int64_t n, int64_t k,
+                      size_t wrow_bytes)
+{
+    const uint8_t *w = W;
+    if (t == SB_TYPE_F32 || t == SB_TYPE_F16 || t == SB_TYPE_BF16) {
+        float *wf = malloc((size_t)(k > 0 ? k : 1) * sizeof(float));
+        if (!wf) return SB_KERR_NOMEM;
+        for (int64_t j = 0; j < n; j++) {
+            sb_dequantize_row(t, w + (size_t)j * wrow_bytes, wf, k);
+            for (int64_t i = 0; i < m; i++) Y[i * n + j] = dot_f32(X + i * k, wf, k);
+        }
+        free(wf);
+        return SB_KOK;
+    }
+    sb_type at = (t == SB_TYPE_Q8_0 || t == SB_TYPE_Q4_0) ? SB_TYPE_Q8_0 : SB_TYPE_Q8_K;
+    size_t xrow_bytes;
+    int st = sb_row_bytes(at, k, &xrow_bytes);
+    if (st != SB_KOK) return st;
+    void *xq = malloc(xrow_bytes ? xrow_bytes : 1);
+    if (!xq) return SB_KERR_NOMEM;
+    int64_t nb = k / sb_type_block_elems(t);
+    for (int64_t i = 0; i < m; i++) {
+        sb_quantize_row(at, X + i * k, xq, k);
+        for (int64_t j = 0; j < n; j++) {
+            const void *wr = w + (size_t)j * wrow_bytes;
+            float v = 0;
+            switch (t) {
+            case SB_TYPE_Q8_0: v = dot_q8_0_ref(wr, xq, nb); break;
+            case SB_TYPE_Q4_0: v = dot_q4_0_ref(wr, xq, nb); break;
+            case SB_TYPE_Q4_K: v = dot_q4_K_ref(wr, xq, nb); break;
+            case SB_TYPE_Q5_K: v = dot_q5_K_ref(wr, xq, nb); break;
+            case SB_TYPE_Q6_K: v = dot_q6_K_ref(wr, xq, nb); break;
+            default: break;
+            }
+            Y[i * n + j] = v;
+        }
+    }
+    free(xq);
+    return SB_KOK;
+}
+
+/* ---------------------------------------------------------------- kernel table */
+
+enum { FEAT_NONE = 0, FEAT_VNNI = 1, FEAT_BF16 = 2 };
+
+typedef struct kernel_entry {
+    sb_isa isa;
+    sb_type type;
+    int needs;          /* CPU feature beyond the level itself (FEAT_*)            */
+    int min_m;          /* use this entry only when m >= min_m                       */
+    sb_act_kind act;    /* how X is prepared                                         */
+    sb_rowdot_fn dot;
+} kernel_entry;
+
+/* First matching entry wins; a level without an entry for a format falls back to the level
+ * below it (avx512 → avx2 → ref). */
+static const kernel_entry kernel_table[] = {
+#if defined(__x86_64__) && 0 /* SIMD kernels land next */
+    {SB_ISA_AVX512, SB_TYPE_F32, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f32_avx512},
+    {SB_ISA_AVX512, SB_TYPE_F16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f16_avx512},
+    {SB_ISA_AVX512, SB_TYPE_BF16, FEAT_BF16, 2, SB_ACT_BF16, sb_rowdot_bf16dp_avx512},
+    {SB_ISA_AVX512, SB_TYPE_BF16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_bf16_avx512},
+    {SB_ISA_AVX512, SB_TYPE_Q8_0, FEAT_VNNI, 1, SB_ACT_Q8_0, sb_rowdot_q8_0_avx512},
+    {SB_ISA_AVX512, SB_TYPE_Q4_0, FEAT_VNNI, 1, SB_ACT_Q8_0, sb_rowdot_q4_0_avx512},
+    {SB_ISA_AVX512, SB_TYPE_Q4_K, FEAT_VNNI, 1, SB_ACT_Q8_K, sb_rowdot_q4_K_avx512},
+    {SB_ISA_AVX512, SB_TYPE_Q5_K, FEAT_VNNI, 1, SB_ACT_Q8_K, sb_rowdot_q5_K_avx512},
+    {SB_ISA_AVX512, SB_TYPE_Q6_K, FEAT_VNNI, 1, SB_ACT_Q8_K, sb_rowdot_q6_K_avx512},
+    {SB_ISA_AVX2, SB_TYPE_F32, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f32_avx2},
+    {SB_ISA_AVX2, SB_TYPE_F16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f16_avx2},
+    {SB_ISA_AVX2, SB_TYPE_BF16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_bf16_avx2},
+    {SB_ISA_AVX2, SB_TYPE_Q8_0, FEAT_NONE, 1, SB_ACT_Q8_0, sb_rowdot_q8_0_avx2},
+    {SB_ISA_AVX2, SB_TYPE_Q4_0, FEAT_NONE, 1, SB_ACT_Q8_0, sb_rowdot_q4_0_avx2},
+    {SB_ISA_AVX2, SB_TYPE_Q4_K, FEAT_NONE, 1, SB_ACT_Q8_K, sb_rowdot_q4_K_avx2},
+    {SB_ISA_AVX2, SB_TYPE_Q5_K, FEAT_NONE, 1, SB_ACT_Q8_K, sb_rowdot_q5_K_avx2},
+    {SB_ISA_AVX2, SB_TYPE_Q6_K, FEAT_NONE, 1, SB_ACT_Q8_K, sb_rowdot_q6_K_avx2},
+#endif
+    {SB_ISA_REF, SB_TYPE_F32, FEAT_NONE, 0, SB_ACT_F32, NULL}, /* sentinel, never matched */
+};
+
+static int cpu_has(int feat)
+{
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (feat == FEAT_VNNI) return __builtin_cpu_supports("avx512vnni");
+    if (feat == FEAT_BF16) return __builtin_cpu_supports("avx512bf16");
+#endif
+    return feat == FEAT_NONE;
+}
+
+static const kernel_entry *find_kernel(sb_isa isa, sb_type t, int64_t m)
+{
+    for (int level = (int)isa; level > SB_ISA_REF; level--) {
+        if (level == SB_ISA_NEON) continue; /* no NEON kernels yet: NEON runs the reference */
+        for (size_t i = 0; i < sizeof kernel_table / sizeof kernel_table[0]; i++) {
+            const kernel_entry *e = &kernel_table[i];
+            if ((int)e->isa == level && e->type == t && e->dot && m >= e->min_m && cpu_has(e->needs))
+                return e;
+        }
+    }
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- optimized driver */
+
+/* Fill the sb_act arrays X needs for `kind`, threads splitting the rows. */
+static int prepare_act(sb_act *a, sb_act_kind kind, const float *X, int64_t m, int64_t k, int nt)
+{
+    memset(a, 0, sizeof *a);
+    a->k = k;
+    a->f32 = X;
+    if (kind == SB_ACT_F32) return SB_KOK;
+    size_t mk = (size_t)m * (size_t)k;
+    if (kind == SB_ACT_BF16) {
+        a->bf16 = aligned_alloc(64, (mk * 2 + 63) / 64 * 64);
+        if (!a->bf16) return SB_KERR_NOMEM;
+        #pragma omp parallel for num_threads(nt) schedule(static)
+        for (int64_t i = 0; i < (int64_t)mk; i++) a->bf16[i] = sb_fp32_to_bf16(X[i]);
+        return SB_KOK;
+    }
+    int64_t nd = kind == SB_ACT_Q8_0 ? k / SB_QK8_0 : k / SB_QK_K;
+    int64_t ns = kind == SB_ACT_Q8_0 ? k / SB_QK8_0 : k / 16;
+    a->q = aligned_alloc(64, (mk + 63) / 64 * 64);
+    a->d = malloc((size_t)(m * nd + 1) * sizeof(float));
+    a->s = malloc((size_t)(m * ns + 1) * sizeof(int16_t));
+    if (!a->q || !a->d || !a->s) return SB_KERR_NOMEM;
+    #pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t i = 0; i < m; i++) {
+        for (int64_t b = 0; b < nd; b++) {
+            const float *xb;
+            int8_t *q = a->q + i * k;
+            if (kind == SB_ACT_Q8_0) {
+                xb = X + i * k + b * SB_QK8_0;
+                q += b * SB_QK8_0;
+                a->d[i * nd + b] = sb_fp16_to_fp32(sb_quantize_block_q8_0(xb, q));
+                int s = 0;
+                for (int e = 0; e < SB_QK8_0; e++) s += q[e];
+                a->s[i * ns + b] = (int16_t)s;
+            } else {
+                xb = X + i * k + b * SB_QK_K;
+                q += b * SB_QK_K;
+                a->d[i * nd + b] = sb_quantize_block_q8_K(xb, q, a->s + i * ns + b * 16);
+            }
+        }
+    }
+    return SB_KOK;
+}
+
+static void free_act(sb_act *a)
+{
+    free(a->bf16);
+    free(a->q);
+    free(a->d);
+    free(a->s);
+}
+
+/* Weight rows per tile: a tile of weight rows stays in L2 while every block of SB_MR X rows
+ * passes over it (prefill); for m <= SB_MR it is one pass over the weights (decode). */
+#define N_TILE 32
+
+static int matmul_kernel(const kernel_entry *e, float *Y, const float *X, const void *W, int64_t m,
+                         int64_t n, int64_t k, size_t wrow_bytes, int nt)
+{
+    sb_act act;
+    int st = prepare_act(&act, e->act, X, m, k, nt);
+    if (st != SB_KOK) {
+        free_act(&act);
+        return st;
+    }
+    const uint8_t *w = W;
+    int64_t n_tiles = (n + N_TILE - 1) / N_TILE;
+    sb_rowdot_fn dot = e->dot;
+    if (m <= SB_MR) {
+        /* decode: rows split evenly, each weight row read once */
+        #pragma omp parallel for num_threads(nt) schedule(static)
+        for (int64_t j = 0; j < n; j++) dot(w + (size_t)j * wrow_bytes, &act, 0, (int)m, Y + j, n);
+    } else {
+        #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+        for (int64_t t = 0; t < n_tiles; t++) {
+            int64_t j0 = t * N_TILE, j1 = j0 + N_TILE < n ? j0 + N_TILE : n;
+            for (int64_t i = 0; i < m; i += SB_MR) {
+                int nr = m - i < SB_MR ? (int)(m - i) : SB_MR;
+                for (int64_t j = j0; j < j1; j++)
+                    dot(w + (size_t)j * wrow_bytes, &act, i, nr, Y + i * n + j, n);
+            }
+        }
+    }
+    free_act(&act);
+    return SB_KOK;
+}
+
+/* ---------------------------------------------------------------- public */
+
+/* Y[m×n] = X[m×k]·Wᵀ (see kernels.h). Validates arguments (SB_KERR_ARG for NULL pointers,
+ * negative sizes, sizes whose products overflow, an unknown ISA level or a non-weight format;
+ * SB_KERR_SHAPE when k is not a multiple of the format's block), then runs ctx->isa's kernel
+ * for the format, falling back to a lower level where a level has none. */
+int sb_matmul(const sb_kctx *ctx, float *Y, const float *X, const void *W, sb_type wtype, int64_t m,
+              int64_t n, int64_t k)
+{
+    if (!ctx || !Y || !X || !W || m < 0 || n < 0 || k < 0) return SB_KERR_ARG;
+    if ((unsigned)ctx->isa >= SB_ISA_COUNT || !sb_type_is_weight_format(wtype)) return SB_KERR_ARG;
+    size_t wrow_bytes, wbytes, xbytes, ybytes;
+    int st = sb_row_bytes(wtype, k, &wrow_bytes);
+    if (st != SB_KOK) return st;
+    if (__builtin_mul_overflow((size_t)n, wrow_bytes, &wbytes) ||
+        __builtin_mul_overflow((size_t)m, (size_t)k * sizeof(float), &xbytes) ||
+        __builtin_mul_overflow((size_t)m, (size_t)n * sizeof(float), &ybytes) || (size_t)k > SIZE_MAX / 8 ||
+        (size_t)n > SIZE_MAX / 8)
+        return SB_KERR_ARG;
+    if (m == 0 || n == 0) return SB_KOK;
+    if (k == 0) {
+        memset(Y, 0, ybytes);
+        return SB_KOK;
+    }
+    if (ctx->isa == SB_ISA_REF) return matmul_ref(Y, X, W, wtype, m, n, k, wrow_bytes);
+    int nt = sb_kctx_threads(ctx);
+    if (wtype == SB_TYPE_F32 && m > 1 && ctx->isa != SB_ISA_NEON) return sb_gemm_f32(ctx, Y, X, W, m, n, k);
+    const kernel_entry *e = find_kernel(ctx->isa, wtype, m);
+    if (!e) return matmul_ref(Y, X, W, wtype, m, n, k, wrow_bytes);
+    return matmul_kernel(e, Y, X, W, m, n, k, wrow_bytes, nt);
+}

@@ -1,0 +1,238 @@
+/* sb_matmul: argument checks, the reference against an f64 product of the dequantized weights,
+ * and every optimized (format, ISA level, thread count) against the reference at awkward sizes
+ * with NaN-poisoned outputs.
+ *
+ * Error thresholds (NMSE against the reference, stated per format):
+ * - optimized vs ref: f32/f16 1e-10 (only the summation order differs); bf16 1e-5 (the AVX-512
+ *   BF16 path rounds X to bf16 for m > 1: relative error ≤ 2^-9 per element, NMSE ≈ 1e-6);
+ *   q8_0/q4_0/q4_K/q5_K/q6_K 1e-9 (both quantize X identically and sum the same integers; only
+ *   the float accumulation order differs).
+ * - ref vs f64 product of dequantized weights and exact X: f32/f16/bf16 1e-10 (f32
+ *   accumulation); quantized formats 1e-4 (X quantized to 8 bits: NMSE ≈ (1/127)²/4·spread). */
+#include <stdlib.h>
+
+#include "kernels/kernels.h"
+#include "tests/test.h"
+
+static const sb_type all_types[] = {SB_TYPE_F32,  SB_TYPE_F16,  SB_TYPE_BF16, SB_TYPE_Q8_0,
+                                    SB_TYPE_Q4_0, SB_TYPE_Q4_K, SB_TYPE_Q5_K, SB_TYPE_Q6_K};
+
+static double opt_threshold(sb_type t)
+{
+    switch (t) {
+    case SB_TYPE_F32:
+    case SB_TYPE_F16: return 1e-10;
+    case SB_TYPE_BF16: return 1e-5;
+    default: return 1e-9;
+    }
+}
+
+/* A random n×k weight matrix in format t (quantized from uniform [-1, 1) values). */
+static void *make_weights(sb_type t, int64_t n, int64_t k, uint64_t *seed)
+{
+    size_t rb = 0;
+    if (sb_row_bytes(t, k, &rb) != SB_KOK) return NULL;
+    uint8_t *w = malloc(rb * (size_t)n + 1);
+    float *row = malloc((size_t)k * sizeof(float) + 1);
+    for (int64_t j = 0; j < n; j++) {
+        test_fill_uniform(row, (size_t)k, -1, 1, seed);
+        sb_quantize_row(t, row, w + (size_t)j * rb, k);
+    }
+    free(row);
+    return w;
+}
+
+static void poison(float *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++) y[i] = NAN;
+}
+
+static int all_finite(const float *y, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(y[i])) return 0;
+    return 1;
+}
+
+/* ---------------------------------------------------------------- arguments */
+
+static void test_matmul_bad_args(void)
+{
+    sb_kctx ctx = {SB_ISA_REF, 1};
+    float x[512] = {0}, y[64];
+    uint8_t w[4096] = {0};
+    CHECK_EQ_INT(sb_matmul(NULL, y, x, w, SB_TYPE_F32, 1, 1, 32), SB_KERR_ARG);
+    CHECK_EQ_INT(sb_matmul(&ctx, NULL, x, w, SB_TYPE_F32, 1, 1, 32), SB_KERR_ARG);
+    CHECK_EQ_INT(sb_matmul(&ctx, y, NULL, w, SB_TYPE_F32, 1, 1, 32), SB_KERR_ARG);
+    CHECK_EQ_INT(sb_matmul(&ctx, y, x, NULL, SB_TYPE_F32, 1, 1, 32), SB_KERR_ARG);
+    CHECK_EQ_INT(sb_matmul(&ctx, y, x, w, SB_TYPE_F32, -1, 1, 32), SB_KERR_ARG);
+    CHECK_EQ_INT(sb_matmul(&ctx, y, x, w, SB_TYPE_F32, 1, -1, 32), SB_KERR_ARG);
+    CHECK_EQ_INT(sb_matmul(&ctx, y, x, w, SB_TYPE_Q8_K, 1, 1, 256), SB_KERR_ARG); /* activation format */
+    CHECK_EQ_INT(sb_matmul(&ctx, y, x, w, (sb_type)3, 1, 1, 32), SB_KERR_ARG);
+    CHECK_EQ_INT(sb_matmul(&ctx, y, x, w, SB_TYPE_F32, INT64_MAX / 2, INT64_MAX / 2, 32), SB_KERR_ARG);
+    sb_kctx bad = {(sb_isa)77, 1};
+    CHECK_EQ_INT(sb_matmul(&bad, y, x, w, SB_TYPE_F32, 1, 1, 32), SB_KERR_ARG);
+    for (int isa = 0; isa < SB_ISA_COUNT; isa++) {
+        if (!sb_isa_supported((sb_isa)isa)) continue;
+        sb_kctx c = {(sb_isa)isa, 2};
+        CHECK_EQ_INT(sb_matmul(&c, y, x, w, SB_TYPE_Q4_0, 1, 1, 33), SB_KERR_SHAPE);
+        CHECK_EQ_INT(sb_matmul(&c, y, x, w, SB_TYPE_Q8_0, 3, 2, 48), SB_KERR_SHAPE);
+        CHECK_EQ_INT(sb_matmul(&c, y, x, w, SB_TYPE_Q4_K, 1, 1, 32), SB_KERR_SHAPE);
+        CHECK_EQ_INT(sb_matmul(&c, y, x, w, SB_TYPE_Q6_K, 1, 1, 257), SB_KERR_SHAPE);
+        /* empty shapes succeed; k = 0 gives zeros */
+        y[0] = NAN;
+        CHECK_EQ_INT(sb_matmul(&c, y, x, w, SB_TYPE_Q4_0, 0, 5, 32), SB_KOK);
+        CHECK(isnan(y[0]));
+        poison(y, 6);
+        CHECK_EQ_INT(sb_matmul(&c, y, x, w, SB_TYPE_F16, 2, 3, 0), SB_KOK);
+        for (int i = 0; i < 6; i++) CHECK(y[i] == 0.0f);
+    }
+}
+
+/* ---------------------------------------------------------------- reference */
+
+/* ref against Y = X · dequant(W)ᵀ computed in double. */
+static void test_matmul_ref_vs_dequantized(void)
+{
+    uint64_t seed = 11;
+    const int64_t m = 5, n = 19, k = 512;
+    float *x = malloc(m * k * sizeof(float)), *y = malloc(m * n * sizeof(float));
+    float *wf = malloc(n * k * sizeof(float));
+    test_fill_uniform(x, (size_t)(m * k), -1, 1, &seed);
+    sb_kctx ref = {SB_ISA_REF, 1};
+    for (size_t ti = 0; ti < sizeof all_types / sizeof all_types[0]; ti++) {
+        sb_type t = all_types[ti];
+        uint8_t *w = make_weights(t, n, k, &seed);
+        size_t rb;
+        sb_row_bytes(t, k, &rb);
+        for (int64_t j = 0; j < n; j++) sb_dequantize_row(t, w + j * rb, wf + j * k, k);
+        poison(y, (size_t)(m * n));
+        CHECK_EQ_INT(sb_matmul(&ref, y, x, w, t, m, n, k), SB_KOK);
+        float *want = malloc(m * n * sizeof(float));
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t j = 0; j < n; j++) {
+                double s = 0;
+                for (int64_t p = 0; p < k; p++) s += (double)x[i * k + p] * wf[j * k + p];
+                want[i * n + j] = (float)s;
+            }
+        double e = test_nmse(y, want, (size_t)(m * n));
+        double bound = (t == SB_TYPE_F32 || t == SB_TYPE_F16 || t == SB_TYPE_BF16) ? 1e-10 : 1e-4;
+        CHECK_MSG(all_finite(y, (size_t)(m * n)) && e <= bound, "%s: nmse %.3g > %.3g", sb_type_name(t), e, bound);
+        free(want);
+        free(w);
+    }
+    free(x), free(y), free(wf);
+}
+
+/* A hand-checkable case: X = 127 everywhere (Q8_0 scale exactly 1); weight row 0 has 127 in its
+ * first 32 elements (scale 1), row 1 is -63.5 everywhere (scale 0.5): every product is exact. */
+static void test_matmul_ref_known(void)
+{
+    const int64_t k = 64;
+    float x[64], wrow[64], y[2] = {NAN, NAN};
+    uint8_t w[2 * 68];
+    for (int i = 0; i < k; i++) x[i] = 127.0f, wrow[i] = (i < 32) ? 127.0f : 0.0f;
+    sb_quantize_row(SB_TYPE_Q8_0, wrow, w, k);
+    for (int i = 0; i < k; i++) wrow[i] = -63.5f;
+    sb_quantize_row(SB_TYPE_Q8_0, wrow, w + 68, k);
+    for (int isa = 0; isa < SB_ISA_COUNT; isa++) {
+        if (!sb_isa_supported((sb_isa)isa)) continue;
+        sb_kctx ctx = {(sb_isa)isa, 2};
+        y[0] = y[1] = NAN;
+        CHECK_EQ_INT(sb_matmul(&ctx, y, x, w, SB_TYPE_Q8_0, 1, 2, k), SB_KOK);
+        CHECK(y[0] == 32.0f * 127 * 127);
+        CHECK(y[1] == -64.0f * 127 * 63.5f);
+    }
+}
+
+/* ---------------------------------------------------------------- optimized vs reference */
+
+static void test_matmul_levels_vs_ref(void)
+{
+    static const int64_t ms[] = {1, 3, 7, 17, 33};
+    static const int64_t ns[] = {1, 3, 7, 17, 31, 33, 65, 127, 255};
+    int any_level = 0;
+    for (int isa = SB_ISA_REF + 1; isa < SB_ISA_COUNT; isa++) any_level |= sb_isa_supported((sb_isa)isa);
+    if (!any_level) {
+        test_skip("no optimized ISA level on this CPU");
+        return;
+    }
+    uint64_t seed = 2024;
+    sb_kctx ref = {SB_ISA_REF, 1};
+    for (size_t ti = 0; ti < sizeof all_types / sizeof all_types[0]; ti++) {
+        sb_type t = all_types[ti];
+        int64_t be = sb_type_block_elems(t);
+        /* k values: block multiples; 4097 for the float formats; 256·k for the K-quants */
+        int64_t ks[3];
+        if (be == 1) ks[0] = 4097, ks[1] = 96, ks[2] = 1;
+        else if (be == 32) ks[0] = 32, ks[1] = 96, ks[2] = 4096 + 32;
+        else ks[0] = 256, ks[1] = 768, ks[2] = 2048;
+        int combo = 0;
+        for (size_t mi = 0; mi < sizeof ms / sizeof ms[0]; mi++)
+            for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ni++, combo++) {
+                int64_t m = ms[mi], n = ns[ni], k = ks[combo % 3];
+                if (k > 2048 && m * n > 600) k = ks[1]; /* keep the big-k cases small in m·n */
+                float *x = malloc((size_t)(m * k) * sizeof(float));
+                float *want = malloc((size_t)(m * n) * sizeof(float));
+                float *got = malloc((size_t)(m * n) * sizeof(float));
+                test_fill_uniform(x, (size_t)(m * k), -1, 1, &seed);
+                uint8_t *w = make_weights(t, n, k, &seed);
+                CHECK_EQ_INT(sb_matmul(&ref, want, x, w, t, m, n, k), SB_KOK);
+                for (int isa = SB_ISA_REF + 1; isa < SB_ISA_COUNT; isa++) {
+                    if (!sb_isa_supported((sb_isa)isa)) continue;
+                    for (int nt = 1; nt <= 2; nt++) {
+                        sb_kctx ctx = {(sb_isa)isa, nt};
+                        poison(got, (size_t)(m * n));
+                        int st = sb_matmul(&ctx, got, x, w, t, m, n, k);
+                        double e = test_nmse(got, want, (size_t)(m * n));
+                        CHECK_MSG(st == SB_KOK && all_finite(got, (size_t)(m * n)) && e <= opt_threshold(t),
+                                  "%s %s threads %d m %lld n %lld k %lld: status %d nmse %.3g", sb_type_name(t),
+                                  sb_isa_name((sb_isa)isa), nt, (long long)m, (long long)n, (long long)k, st, e);
+                    }
+                }
+                free(x), free(want), free(got), free(w);
+                if (test_failed_now() > 5) return;
+            }
+    }
+}
+
+/* Larger decode and prefill shapes (several weight tiles, uneven thread split). */
+static void test_matmul_levels_larger(void)
+{
+    uint64_t seed = 99;
+    sb_kctx ref = {SB_ISA_REF, 1};
+    const int64_t m_list[] = {1, 70}, n = 300, k = 1024;
+    for (size_t ti = 0; ti < sizeof all_types / sizeof all_types[0]; ti++) {
+        sb_type t = all_types[ti];
+        uint8_t *w = make_weights(t, n, k, &seed);
+        for (int mi = 0; mi < 2; mi++) {
+            int64_t m = m_list[mi];
+            float *x = malloc((size_t)(m * k) * sizeof(float));
+            float *want = malloc((size_t)(m * n) * sizeof(float)), *got = malloc((size_t)(m * n) * sizeof(float));
+            test_fill_uniform(x, (size_t)(m * k), -2, 2, &seed);
+            CHECK_EQ_INT(sb_matmul(&ref, want, x, w, t, m, n, k), SB_KOK);
+            for (int isa = SB_ISA_REF + 1; isa < SB_ISA_COUNT; isa++) {
+                if (!sb_isa_supported((sb_isa)isa)) continue;
+                sb_kctx ctx = {(sb_isa)isa, 2};
+                poison(got, (size_t)(m * n));
+                int st = sb_matmul(&ctx, got, x, w, t, m, n, k);
+                double e = test_nmse(got, want, (size_t)(m * n));
+                CHECK_MSG(st == SB_KOK && all_finite(got, (size_t)(m * n)) && e <= opt_threshold(t),
+                          "%s %s m %lld: status %d nmse %.3g", sb_type_name(t), sb_isa_name((sb_isa)isa), (long long)m,
+                          st, e);
+            }
+            free(x), free(want), free(got);
+        }
+        free(w);
+    }
+}
+
+int main(void)
+{
+    RUN(test_matmul_bad_args);
+    RUN(test_matmul_ref_known);
+    RUN(test_matmul_ref_vs_dequantized);
+    RUN(test_matmul_levels_vs_ref);
+    RUN(test_matmul_levels_larger);
+    return test_finish();
+}
