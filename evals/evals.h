@@ -69,6 +69,7 @@ typedef struct sb_eval_task {
     int fewshot;
     int has_acc_norm;
     int n_items_total;     /* items in the dataset before --limit                             */
+    long limit;            /* the --limit asked (PERPLEXITY applies it to chunks)              */
     sb_eval_item *items;
     size_t n_items;
     char **groups;         /* MMLU: subject names                                              */

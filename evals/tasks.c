@@ -991,6 +991,7 @@ int sb_eval_task_load(const char *spec, const sb_eval_load_opts *o, sb_eval_task
     if (rc) { sb_eval_task_free(t); return rc; }
     snprintf(t->key, sizeof t->key, "%s@%d", t->name, t->fewshot);
     t->n_items_total = (int)t->n_items;
+    t->limit = o->limit;
     if (apply_limit(t, o->limit, o->seed)) { sb_eval_task_free(t); return NOMEM(); }
     *out = t;
     return 0;
