@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
 #include "harness/measure.h"
@@ -239,9 +240,10 @@ int sb_cmd_generate(int argc, char **argv)
     double tg = t_decode > 0 ? (double)n_dec / t_decode : 0;
     uint64_t rss = sb_peak_rss_bytes(), wb = sb_model_weight_bytes(m), kvb = sb_model_kv_bytes(m, n_ctx);
     const sb_kctx *kc = sb_model_kctx(m);
+    int n_threads_used = kc->isa == SB_ISA_REF ? 1 : threads > 0 ? (int)threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     fprintf(stderr, "\nmodel: %s (%s, %.1f M params, %.1f MiB of weights), back end %s/%s, %d threads\n",
             model_path, hp->arch, (double)sb_model_n_params(m) / 1e6, (double)wb / 1048576.0,
-            sb_model_backend(m), sb_isa_name(kc->isa), kc->isa == SB_ISA_REF ? 1 : (int)threads);
+            sb_model_backend(m), sb_isa_name(kc->isa), n_threads_used);
     fprintf(stderr, "prompt tokens: %zu, generated tokens: %zu, context %lld\n", n_prompt, n_gen,
             (long long)n_ctx);
     fprintf(stderr, "time to first token: %.2f ms\n", t_first * 1e3);
@@ -260,7 +262,7 @@ int sb_cmd_generate(int argc, char **argv)
         cJSON_AddNumberToObject(g, "params", (double)sb_model_n_params(m));
         cJSON_AddStringToObject(g, "backend", sb_model_backend(m));
         cJSON_AddStringToObject(g, "isa", sb_isa_name(kc->isa));
-        cJSON_AddNumberToObject(g, "threads", kc->isa == SB_ISA_REF ? 1 : (double)threads);
+        cJSON_AddNumberToObject(g, "threads", n_threads_used);
         cJSON_AddNumberToObject(g, "n_ctx", (double)n_ctx);
         cJSON_AddStringToObject(g, "kv_type", mo.kv_type == SB_TYPE_F16 ? "f16" : "f32");
         cJSON_AddNumberToObject(g, "prompt_tokens", (double)n_prompt);

@@ -495,9 +495,10 @@ int sb_synth_write(const sb_synth_opts *o, const char *path, char *err, size_t e
                       "built-in tokenizer's %lld tokens", sh->name, (long long)vocab_n, (long long)v.n);
             goto done;
         }
-        for (int64_t j = v.n; j < vocab_n; j++) {
+        const int64_t n_real = v.n;
+        for (int64_t j = n_real; j < vocab_n; j++) {
             char buf[32];
-            snprintf(buf, sizeof buf, "<unused_%lld>", (long long)(j - v.n));
+            snprintf(buf, sizeof buf, "<unused_%lld>", (long long)(j - n_real));
             if (vocab_add(&v, buf, strlen(buf), -1e9f, TOK_UNUSED)) {
                 rc = fail(err, errlen, SB_MODEL_E_NOMEM, "out of memory");
                 goto done;
