@@ -262,20 +262,24 @@ static void test_resume_after_kill9(void)
     snprintf(killed, sizeof killed, "%s/killed.jsonl", test_tmpdir());
     snprintf(clean, sizeof clean, "%s/clean.jsonl", test_tmpdir());
     fflush(stdout);
+    /* The child re-executes this binary: GNU OpenMP's thread pool (used by earlier tests) does
+     * not survive fork(), so a forked child running the model would hang in its first parallel
+     * region. */
     pid_t pid = fork();
     if (pid == 0) {
-        cJSON *r = NULL;
-        run_task(killed, 0, 15, &r);
-        _exit(3);                              /* not reached: blocked after 15 items */
+        execl("/proc/self/exe", "test_evals_scoring", "--resume-child", killed, (char *)NULL);
+        _exit(127);
     }
     CHECK(pid > 0);
     /* poll the samples file until 15 items are in it, then kill -9 */
-    int lines = 0;
-    for (int i = 0; i < 6000 && (lines = count_lines(killed)) < 15; i++) usleep(10000);
+    int lines = 0, st = 0, exited = 0;
+    for (int i = 0; i < 12000 && (lines = count_lines(killed)) < 15; i++) {
+        if (waitpid(pid, &st, WNOHANG) == pid) { exited = 1; break; }   /* failed early */
+        usleep(10000);
+    }
     CHECK_EQ_INT(lines, 15);
     kill(pid, SIGKILL);
-    int st;
-    waitpid(pid, &st, 0);
+    if (!exited) waitpid(pid, &st, 0);
     CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
     /* a torn half line, as a kill during write() would leave */
     FILE *f = fopen(killed, "ab");
@@ -314,8 +318,13 @@ static void test_resume_after_kill9(void)
     cJSON_Delete(full);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc == 3 && !strcmp(argv[1], "--resume-child")) {
+        cJSON *r = NULL;
+        run_task(argv[2], 0, 15, &r);          /* blocks after 15 items until killed */
+        return 3;
+    }
     RUN(test_loglik_equals_log_softmax_of_logits);
     RUN(test_ref_and_cpu_backends_agree);
     RUN(test_kv_reuse_equals_recompute);
