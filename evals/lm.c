@@ -121,8 +121,10 @@ static double log_prob(const float *row, int32_t n_vocab, int32_t tok, int *is_m
     float mx = row[0];
     int32_t arg = 0;
     for (int32_t v = 1; v < n_vocab; v++) if (row[v] > mx) { mx = row[v]; arg = v; }
+    /* expf of a float difference (<= 0, exact in float) summed in double: relative error ~1e-7,
+     * far below the differences between back ends, at a third of the cost of double exp. */
     double sum = 0;
-    for (int32_t v = 0; v < n_vocab; v++) sum += exp((double)row[v] - (double)mx);
+    for (int32_t v = 0; v < n_vocab; v++) sum += (double)expf(row[v] - mx);
     if (is_max) *is_max = arg == tok;
     return (double)row[tok] - (double)mx - log(sum);
 }
