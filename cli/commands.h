@@ -6,6 +6,7 @@
 
 int sb_cmd_version(int argc, char **argv);
 int sb_cmd_hw(int argc, char **argv);
+int sb_cmd_eval(int argc, char **argv);
 
 int sb_cmd_generate(int argc, char **argv);
 int sb_cmd_synth(int argc, char **argv);

@@ -13,6 +13,7 @@ typedef struct command {
 /* One row per subcommand, in the order `slmbench --help` lists them. */
 static const command commands[] = {
     {"hw",       sb_cmd_hw,       "probe this machine: topology, ISA, Vulkan, PAPI, measured FMA peak and memory bandwidth"},
+    {"eval",     sb_cmd_eval,     "accuracy, latency and memory of GGUF models on eval datasets; compares models (McNemar)"},
     {"generate", sb_cmd_generate, "run a GGUF model on a prompt: streamed text, time to first token, prefill/decode tok/s, peak RSS"},
     {"synth",    sb_cmd_synth,    "write a random-weight GGUF model at the shape of a real one (latency/RAM before downloading)"},
     {"version",  sb_cmd_version,  "print the version and how this binary was built"},

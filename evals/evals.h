@@ -39,7 +39,8 @@ double sb_eval_mcnemar_p(long b, long c);
 /* Smallest accuracy difference a paired comparison of n items detects with a two-sided test at
  * alpha = 0.05 and power 0.8: (z_0.975 + z_0.8) · sqrt(p_disc / n), p_disc the fraction of
  * discordant items; when none are discordant, the unpaired bound with the pooled accuracy p:
- * (z_0.975 + z_0.8) · sqrt(2 p (1-p) / n). NaN when n == 0. */
+ * (z_0.975 + z_0.8) · sqrt(2 p (1-p) / n), with p = 0.5 (the worst case) when p is 0 or 1.
+ * NaN when n == 0. */
 double sb_eval_min_detectable_diff(long n, long n_discordant, double p_pooled);
 
 /* ---------------------------------------------------------------- tasks */

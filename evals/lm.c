@@ -135,9 +135,12 @@ int sb_lm_loglik_tokens(sb_lm *lm, const int32_t *ids, int64_t n, int64_t cont_s
     if (!lm || !ids || !out || cont_start < 1 || cont_start >= n)
         return fail(err, errlen, SB_MODEL_E_ARG, "loglik: need 1 <= cont_start < n");
     memset(out, 0, sizeof *out);
-    /* Only ids[0..n-1) are evaluated; keep the last n_ctx of them (lm-eval cuts on the left). */
+    /* Only ids[0..n-1) are evaluated; keep at most the last n_ctx of them (lm-eval cuts on the
+     * left). The cut is rounded up to a multiple of 256 tokens so the choices of one item, whose
+     * lengths differ by a few tokens, are cut alike and keep sharing their context's KV prefix. */
     if (n - 1 > lm->n_ctx) {
-        int64_t cut = n - 1 - lm->n_ctx;
+        int64_t cut = (n - 1 - lm->n_ctx + 255) / 256 * 256;
+        if (cut > cont_start - 1) cut = n - 1 - lm->n_ctx;   /* never more than needed into the continuation */
         ids += cut;
         n -= cut;
         cont_start = cont_start - cut < 1 ? 1 : cont_start - cut;

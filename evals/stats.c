@@ -48,5 +48,6 @@ double sb_eval_min_detectable_diff(long n, long n_discordant, double p_pooled)
     if (n <= 0) return NAN;
     double z = Z_975 + Z_80;
     if (n_discordant > 0) return z * sqrt((double)n_discordant / (double)n / (double)n);
+    if (!(p_pooled > 0 && p_pooled < 1)) p_pooled = 0.5;   /* degenerate: the worst case */
     return z * sqrt(2 * p_pooled * (1 - p_pooled) / (double)n);
 }

@@ -23,7 +23,7 @@ static void *aalloc(struct sb_arena *a, size_t n)
 {
     n = (n + 15) & ~(size_t)15;
     if (!a->head || a->head->cap - a->head->used < n) {
-        size_t cap = n > 60000 ? n : 60000;
+        size_t cap = n > (1u << 20) ? n : (1u << 20);   /* >= 1 MiB: mmap'd, returned to the OS on free */
         arena_blk *b = malloc(sizeof *b + cap);
         if (!b) return NULL;
         b->next = a->head;

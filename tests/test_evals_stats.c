@@ -50,6 +50,8 @@ static void test_min_detectable_difference(void)
     /* none discordant: unpaired bound with p = 0.5: 2.80159 * sqrt(0.5/100) = 0.198102 */
     CHECK_NEAR(sb_eval_min_detectable_diff(100, 0, 0.5), 0.19810, 1e-4);
     CHECK(isnan(sb_eval_min_detectable_diff(0, 0, 0.5)));
+    /* all right or all wrong on both: the worst case p = 0.5, never 0 */
+    CHECK_NEAR(sb_eval_min_detectable_diff(100, 0, 1.0), 0.19810, 1e-4);
 }
 
 int main(void)
