@@ -482,7 +482,8 @@ int sb_cmd_eval(int argc, char **argv)
     cJSON_AddNumberToObject(eval, "seed", (double)cfg.seed);
     cJSON_AddStringToObject(eval, "scoring", "lm-eval conventions: summed log-likelihood of ' '+choice, tokens tok(ctx+cont)[len(tok(ctx)):], BOS prepended when the vocabulary adds it; acc_norm divides by the choice's characters; stderr = sample sd / sqrt(n); ci95 = Wilson; comparisons: exact McNemar, min_detectable_diff at alpha 0.05, power 0.8");
     if (cJSON_GetArraySize(models) > 0) {
-        cJSON_ReplaceItemInObject(doc, "machine", sb_hw_probe_json(0, cfg.threads));
+        cJSON_DeleteItemFromObject(doc, "machine");
+        cJSON_AddItemToObject(doc, "machine", sb_hw_probe_json(0, cfg.threads));
         print_summary(eval);
     }
     if (cfg.output && sb_results_write(doc, cfg.output, err, sizeof err)) {
