@@ -12,7 +12,7 @@ static int sh(const char *cmd)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static const char *bin(void) { return getenv("SB_BIN") ? getenv("SB_BIN") : "build/slmbench"; }
+static const char *bin(void) { return test_slmbench_bin(); }
 
 static void write_file(const char *path, const char *text)
 {
