@@ -229,7 +229,7 @@ static void block_after(void *ud, size_t done, size_t total)
 static int run_task(const char *samples_path, int resume, size_t stop_at, cJSON **res)
 {
     sb_model *m = load_model("cpu");
-    sb_eval_task *t = arc(40);
+    sb_eval_task *t = arc(24);
     if (!m || !t) return -1;
     sb_lm *lm = new_lm(m, 0);
     sb_samples *s = NULL;
@@ -271,13 +271,13 @@ static void test_resume_after_kill9(void)
         _exit(127);
     }
     CHECK(pid > 0);
-    /* poll the samples file until 15 items are in it, then kill -9 */
+    /* poll the samples file until 10 items are in it, then kill -9 */
     int lines = 0, st = 0, exited = 0;
-    for (int i = 0; i < 12000 && (lines = count_lines(killed)) < 15; i++) {
+    for (int i = 0; i < 12000 && (lines = count_lines(killed)) < 10; i++) {
         if (waitpid(pid, &st, WNOHANG) == pid) { exited = 1; break; }   /* failed early */
         usleep(10000);
     }
-    CHECK_EQ_INT(lines, 15);
+    CHECK_EQ_INT(lines, 10);
     kill(pid, SIGKILL);
     if (!exited) waitpid(pid, &st, 0);
     CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
@@ -290,27 +290,27 @@ static void test_resume_after_kill9(void)
     CHECK_EQ_INT(run_task(killed, 1, 0, &resumed), 0);
     CHECK_EQ_INT(run_task(clean, 0, 0, &full), 0);
     if (!resumed || !full) { cJSON_Delete(resumed); cJSON_Delete(full); return; }
-    CHECK_EQ_INT(cJSON_GetObjectItem(resumed, "n_resumed")->valuedouble, 15);
+    CHECK_EQ_INT(cJSON_GetObjectItem(resumed, "n_resumed")->valuedouble, 10);
     CHECK_EQ_INT(cJSON_GetObjectItem(full, "n_resumed")->valuedouble, 0);
-    CHECK_EQ_INT(count_lines(killed), 40);
+    CHECK_EQ_INT(count_lines(killed), 24);
     /* each item exactly once, and the same items as the clean run */
     FILE *a = fopen(killed, "rb");
     char line[65536];
     int seen = 0, bad = 0;
-    char ids[40][64];
+    char ids[24][64];
     while (a && fgets(line, sizeof line, a)) {
         cJSON *rec = cJSON_Parse(line);
         const cJSON *d = cJSON_GetObjectItem(rec, "doc_id");
         if (!cJSON_IsString(d)) bad++;
         else {
             for (int i = 0; i < seen; i++) if (!strcmp(ids[i], d->valuestring)) bad++;
-            if (seen < 40) snprintf(ids[seen++], 64, "%s", d->valuestring);
+            if (seen < 24) snprintf(ids[seen++], 64, "%s", d->valuestring);
         }
         cJSON_Delete(rec);
     }
     if (a) fclose(a);
     CHECK_EQ_INT(bad, 0);
-    CHECK_EQ_INT(seen, 40);
+    CHECK_EQ_INT(seen, 24);
     static const char *const keys[] = {"n", "acc", "acc_norm", "acc_stderr", "acc_norm_stderr"};
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
         CHECK_NEAR(cJSON_GetObjectItem(resumed, keys[k])->valuedouble, cJSON_GetObjectItem(full, keys[k])->valuedouble, 0);
@@ -322,7 +322,7 @@ int main(int argc, char **argv)
 {
     if (argc == 3 && !strcmp(argv[1], "--resume-child")) {
         cJSON *r = NULL;
-        run_task(argv[2], 0, 15, &r);          /* blocks after 15 items until killed */
+        run_task(argv[2], 0, 10, &r);          /* blocks after 10 items until killed */
         return 3;
     }
     RUN(test_loglik_equals_log_softmax_of_logits);
