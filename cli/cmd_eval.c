@@ -304,7 +304,14 @@ static void print_summary(const cJSON *eval)
                     *d = cJSON_GetObjectItem(l, "tg_at_depth_tok_s");
         char ib[64], db[64];
         snprintf(ib, sizeof ib, "%.2f/%.2f/%.2f", jnum(itl, "p50"), jnum(itl, "p90"), jnum(itl, "p99"));
-        snprintf(db, sizeof db, "%.1f/%.1f/%.1f", jnum(d, "0"), jnum(d, "1024"), jnum(d, "4096"));
+        db[0] = 0;
+        static const char *const dk[3] = {"0", "1024", "4096"};
+        for (int k = 0; k < 3; k++) {
+            size_t L = strlen(db);
+            double v = jnum(d, dk[k]);
+            if (isnan(v)) snprintf(db + L, sizeof db - L, "%s-", k ? "/" : "");
+            else snprintf(db + L, sizeof db - L, "%s%.1f", k ? "/" : "", v);
+        }
         printf("%-22.22s %11.2f %11.2f %10.1f %10.1f %20s %s\n", cJSON_GetObjectItem(m, "name")->valuestring,
                jnum(tt, "128"), jnum(tt, "512"), jnum(l, "pp512_tok_s"), jnum(l, "tg128_tok_s"), ib, db);
     }
