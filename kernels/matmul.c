@@ -177,7 +177,8 @@ typedef struct kernel_entry {
 /* First matching entry wins; a level without an entry for a format falls back to the level
  * below it (avx512 → avx2 → ref). */
 static const kernel_entry kernel_table[] = {
-#if defined(__x86_64__) && 0 /* SIMD kernels land next */
+#if defined(__x86_64__)
+#if 0 /* AVX-512 kernels land next */
     {SB_ISA_AVX512, SB_TYPE_F32, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f32_avx512},
     {SB_ISA_AVX512, SB_TYPE_F16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f16_avx512},
     {SB_ISA_AVX512, SB_TYPE_BF16, FEAT_BF16, 2, SB_ACT_BF16, sb_rowdot_bf16dp_avx512},
@@ -187,6 +188,7 @@ static const kernel_entry kernel_table[] = {
     {SB_ISA_AVX512, SB_TYPE_Q4_K, FEAT_VNNI, 1, SB_ACT_Q8_K, sb_rowdot_q4_K_avx512},
     {SB_ISA_AVX512, SB_TYPE_Q5_K, FEAT_VNNI, 1, SB_ACT_Q8_K, sb_rowdot_q5_K_avx512},
     {SB_ISA_AVX512, SB_TYPE_Q6_K, FEAT_VNNI, 1, SB_ACT_Q8_K, sb_rowdot_q6_K_avx512},
+#endif
     {SB_ISA_AVX2, SB_TYPE_F32, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f32_avx2},
     {SB_ISA_AVX2, SB_TYPE_F16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f16_avx2},
     {SB_ISA_AVX2, SB_TYPE_BF16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_bf16_avx2},
