@@ -74,6 +74,8 @@ int sb_attention(const sb_kctx *ctx, float *out, const float *Q, const void *K, 
         return SB_KERR_ARG;
     if (p->m == 0) return SB_KOK;
     switch (ctx->isa) {
+    case SB_ISA_AVX2: return sb_attention_avx2(out, Q, K, V, p, sb_kctx_threads(ctx));
+    case SB_ISA_AVX512: return sb_attention_avx512(out, Q, K, V, p, sb_kctx_threads(ctx));
     default: return attention_ref(out, Q, K, V, p);
     }
 }

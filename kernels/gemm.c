@@ -39,25 +39,33 @@ static long cache_bytes(int name, long fallback)
     return v > 0 ? v : fallback;
 }
 
-/* KC: a B micro-panel (KC × NR floats) fills about half of L1, leaving room for the A stream
- * and C. MC: an A block (MC × KC) takes about half of L2. NC: a B panel (KC × NC) in a quarter
- * of L2 so that the next jr steps still hit L2 (large L3s are shared with other tenants). */
+/* KC: the B micro-panel (KC × NR floats, the one the micro-kernel reuses across the ir loop)
+ * fills about 2/3 of L1, leaving room for the A stream and the C tile. MC: the A block (MC × KC,
+ * swept once per jr step) takes about half of L2. NC: the B panel is only streamed (each of its
+ * micro-panels is loaded into L1 once per ic step), so it is limited by L3 only; a large NC
+ * means fewer repacks of A. */
 static blocking blocking_for(const sb_gemm_kernel *kr, int64_t k)
 {
     long l1 = cache_bytes(_SC_LEVEL1_DCACHE_SIZE, 32 << 10);
     long l2 = cache_bytes(_SC_LEVEL2_CACHE_SIZE, 512 << 10);
+    long l3 = cache_bytes(_SC_LEVEL3_CACHE_SIZE, 8 << 20);
     blocking b;
-    b.kc = (int64_t)(l1 / 2) / ((int64_t)kr->nr * 4);
-    b.kc = b.kc < 64 ? 64 : b.kc > 512 ? 512 : b.kc;
+    b.kc = (int64_t)(l1 * 2 / 3) / ((int64_t)kr->nr * 4);
+    b.kc = b.kc < 64 ? 64 : b.kc > 768 ? 768 : b.kc;
     b.kc -= b.kc % 16;
     if (k <= b.kc + b.kc / 2) b.kc = k;      /* one k step when k is only a bit larger */
     int64_t kc_eff = b.kc < 16 ? 16 : b.kc;
     b.mc = (int64_t)(l2 / 2) / (kc_eff * 4);
     b.mc -= b.mc % kr->mr;
     if (b.mc < kr->mr) b.mc = kr->mr;
-    b.nc = (int64_t)(l2 / 4) / (kc_eff * 4);
+    if (l3 > (64L << 20)) l3 = 64L << 20;   /* a huge shared L3 is not all ours */
+    b.nc = (int64_t)(l3 / 8) / (kc_eff * 4);
+    b.nc = b.nc > 4096 ? 4096 : b.nc;
     b.nc -= b.nc % kr->nr;
     if (b.nc < kr->nr) b.nc = kr->nr;
+    if (getenv("SB_GEMM_KC")) b.kc = atoi(getenv("SB_GEMM_KC"));
+    if (getenv("SB_GEMM_MC")) b.mc = atoi(getenv("SB_GEMM_MC"));
+    if (getenv("SB_GEMM_NC")) b.nc = atoi(getenv("SB_GEMM_NC"));
     return b;
 }
 

@@ -13,8 +13,14 @@ static void ukernel_14x32(int64_t kc, const float *a, const float *b, float *c, 
 {
     __m512 c0[MR], c1[MR];
 #pragma GCC unroll 14
-    for (int i = 0; i < MR; i++) c0[i] = c1[i] = _mm512_setzero_ps();
+    for (int i = 0; i < MR; i++) {
+        c0[i] = c1[i] = _mm512_setzero_ps();
+        /* the C tile is needed only at the end: start fetching it now (2-3 lines per row) */
+        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + i * ldc + NR - 1), _MM_HINT_T0);
+    }
     for (int64_t p = 0; p < kc; p++) {
+        _mm_prefetch((const char *)(a + 16 * MR), _MM_HINT_T0); /* the A stream, 16 steps ahead */
         __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
 #pragma GCC unroll 14
         for (int i = 0; i < MR; i++) {
