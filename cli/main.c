@@ -15,6 +15,8 @@ static const command commands[] = {
     {"hw",       sb_cmd_hw,       "probe this machine: topology, ISA, Vulkan, PAPI, measured FMA peak and memory bandwidth"},
     {"generate", sb_cmd_generate, "run a GGUF model on a prompt: streamed text, time to first token, prefill/decode tok/s, peak RSS"},
     {"synth",    sb_cmd_synth,    "write a random-weight GGUF model at the shape of a real one (latency/RAM before downloading)"},
+    {"inspect",  sb_cmd_inspect,  "validate a GGUF file and list its metadata, tensors, parameter count and bytes per type"},
+    {"tokenize", sb_cmd_tokenize, "print the token ids (and pieces) of a text with a GGUF file's tokenizer"},
     {"version",  sb_cmd_version,  "print the version and how this binary was built"},
 };
 

@@ -11,7 +11,7 @@
 
 #include "gguf/fuzz/walk.h"
 #include "gguf/gguf.h"
-#include "tests/gguf_sample.h"
+#include "gguf/fuzz/sample.h"
 #include "tests/test.h"
 
 static int read_file(const char *path, void **buf, size_t *size)

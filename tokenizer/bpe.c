@@ -117,13 +117,23 @@ int bpe_encode(const sb_tokenizer *t, const char *text, size_t len, id_vec *out)
     span *words = NULL;
     size_t n_words = 0;
     bpe_work wk = {0};
+    wcache cache = {0};
     int rc = utf8_sanitize(text, len, &clean, &clean_len);
     if (rc) goto out;
     rc = pretok_split(t, clean, clean_len, &words, &n_words);
     if (rc) goto out;
-    for (size_t i = 0; i < n_words && !rc; i++)
-        rc = encode_word(t, (const unsigned char *)clean + words[i].start, words[i].len, &wk, out);
+    if ((rc = wcache_init(&cache, clean_len))) goto out;
+    for (size_t i = 0; i < n_words && !rc; i++) {
+        const char *w = clean + words[i].start;
+        int hit = wcache_emit(&cache, w, words[i].len, out);
+        if (hit < 0) { rc = SB_TOK_E_NOMEM; break; }
+        if (hit) continue;
+        size_t before = out->n;
+        rc = encode_word(t, (const unsigned char *)w, words[i].len, &wk, out);
+        if (!rc) rc = wcache_put(&cache, w, words[i].len, out->v + before, out->n - before);
+    }
 out:
+    wcache_free(&cache);
     free(clean);
     free(words);
     free(wk.sym);

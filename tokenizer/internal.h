@@ -78,6 +78,10 @@ struct sb_tokenizer {
 
     int32_t bos, eos, unk, pad, sep, eot, eom;
     int add_bos, add_eos, add_space_prefix, ignore_merges;
+    /* SPM: every token is U+2581* followed by text without U+2581, so no merge can join a
+     * character to a following U+2581: the text can be merged word by word (same result, small
+     * heaps). 0 when some token breaks that rule (then the whole text is one merge run). */
+    int spm_word_split;
 
     int32_t *special;               /* control/user-defined/unknown ids, longest first   */
     int32_t n_special;
@@ -115,6 +119,14 @@ typedef struct symbol { int32_t prev, next; uint32_t start, n; int32_t id; } sym
 /* Growable id output. */
 typedef struct id_vec { int32_t *v; size_t n, cap; } id_vec;
 int id_push(id_vec *o, int32_t id);
+
+/* Word -> ids cache of one encode call (tokenizer/cache.c). */
+typedef struct wslot { const char *key; uint32_t len, hash, first, count; } wslot;
+typedef struct wcache { wslot *slot; uint32_t cap, used; id_vec ids; } wcache;
+int wcache_init(wcache *c, size_t text_len);
+void wcache_free(wcache *c);
+int wcache_emit(const wcache *c, const char *s, size_t n, id_vec *out);
+int wcache_put(wcache *c, const char *s, size_t n, const int32_t *ids, size_t count);
 
 /* Algorithms (tokenizer/spm.c, tokenizer/bpe.c): append ids for one text fragment. */
 int spm_encode(const sb_tokenizer *t, const char *text, size_t len, id_vec *out);

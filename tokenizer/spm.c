@@ -94,12 +94,51 @@ static int try_add(const sb_tokenizer *t, const char *text, const symbol *sym, i
     return heap_push(h, b);
 }
 
+static int is_space_sym(const char *text, const symbol *s)
+{
+    return s->n == 3 && memcmp(text + s->start, "\xe2\x96\x81", 3) == 0;
+}
+
+/* Merges symbols [s0, s1) (already linked among themselves) and appends their ids. */
+static int merge_run(const sb_tokenizer *t, const char *text, symbol *sym, int32_t s0, int32_t s1, bigram_heap *h,
+                     id_vec *out)
+{
+    h->n = 0;
+    for (int32_t i = s0 + 1; i < s1; i++)
+        if (try_add(t, text, sym, i - 1, i, h)) return SB_TOK_E_NOMEM;
+    while (h->n) {
+        bigram b = heap_pop(h);
+        symbol *L = &sym[b.left], *R = &sym[b.right];
+        if (L->n == 0 || R->n == 0 || L->n + R->n != b.size) continue;  /* stale */
+        L->n += R->n;
+        R->n = 0;
+        L->next = R->next;
+        if (R->next >= 0) sym[R->next].prev = b.left;
+        if (try_add(t, text, sym, L->prev, b.left, h)) return SB_TOK_E_NOMEM;
+        if (try_add(t, text, sym, b.left, L->next, h)) return SB_TOK_E_NOMEM;
+    }
+    for (int32_t i = s0; i != -1; i = sym[i].next) {
+        int32_t id = tok_find(t, text + sym[i].start, sym[i].n);
+        if (id >= 0) {
+            if (id_push(out, id)) return SB_TOK_E_NOMEM;
+            continue;
+        }
+        for (uint32_t k = 0; k < sym[i].n; k++) {
+            int32_t bt = t->byte_tok[(unsigned char)text[sym[i].start + k]];
+            if (bt < 0) bt = t->unk;
+            if (bt >= 0 && id_push(out, bt)) return SB_TOK_E_NOMEM;
+        }
+    }
+    return SB_TOK_OK;
+}
+
 int spm_encode(const sb_tokenizer *t, const char *text, size_t len, id_vec *out)
 {
     if (len == 0) return SB_TOK_OK;
     if (len > UINT32_MAX / 2) return SB_TOK_E_INPUT;
     symbol *sym = malloc(len * sizeof *sym);
     bigram_heap h = {0};
+    wcache cache = {0};
     int rc = SB_TOK_E_NOMEM;
     if (!sym) goto out;
     int32_t n = 0;
@@ -108,40 +147,36 @@ int spm_encode(const sb_tokenizer *t, const char *text, size_t len, id_vec *out)
         if (l > len - o) l = (uint32_t)(len - o);
         sym[n].start = o;
         sym[n].n = l;
-        sym[n].prev = n - 1;
-        o += l;
-        sym[n].next = o == len ? -1 : n + 1;
         sym[n].id = -1;
+        o += l;
         n++;
     }
-    for (int32_t i = 1; i < n; i++)
-        if (try_add(t, text, sym, i - 1, i, &h)) goto out;
-    while (h.n) {
-        bigram b = heap_pop(&h);
-        symbol *L = &sym[b.left], *R = &sym[b.right];
-        if (L->n == 0 || R->n == 0 || L->n + R->n != b.size) continue;  /* stale */
-        L->n += R->n;
-        R->n = 0;
-        L->next = R->next;
-        if (R->next >= 0) sym[R->next].prev = b.left;
-        if (try_add(t, text, sym, L->prev, b.left, &h)) goto out;
-        if (try_add(t, text, sym, b.left, L->next, &h)) goto out;
-    }
-    for (int32_t i = 0; i != -1; i = sym[i].next) {
-        int32_t id = tok_find(t, text + sym[i].start, sym[i].n);
-        if (id >= 0) {
-            if (id_push(out, id)) goto out;
-            continue;
+    /* Runs of symbols that can be merged independently: with spm_word_split, a run ends before
+     * a U+2581 that follows another character; otherwise the whole text is one run. */
+    if (t->spm_word_split && (rc = wcache_init(&cache, len))) goto out;
+    int32_t s0 = 0;
+    for (int32_t i = 0; i <= n; i++) {
+        int cut = i == n || (i > s0 && t->spm_word_split && is_space_sym(text, &sym[i]) && !is_space_sym(text, &sym[i - 1]));
+        if (!cut) continue;
+        const char *word = text + sym[s0].start;
+        size_t wlen = (i == n ? len : sym[i].start) - sym[s0].start;
+        int hit = t->spm_word_split ? wcache_emit(&cache, word, wlen, out) : 0;
+        if (hit < 0) { rc = SB_TOK_E_NOMEM; goto out; }
+        if (!hit) {
+            size_t before = out->n;
+            for (int32_t k = s0; k < i; k++) {
+                sym[k].prev = k == s0 ? -1 : k - 1;
+                sym[k].next = k + 1 == i ? -1 : k + 1;
+            }
+            if ((rc = merge_run(t, text, sym, s0, i, &h, out))) goto out;
+            if (t->spm_word_split && (rc = wcache_put(&cache, word, wlen, out->v + before, out->n - before))) goto out;
         }
-        for (uint32_t k = 0; k < sym[i].n; k++) {
-            int32_t bt = t->byte_tok[(unsigned char)text[sym[i].start + k]];
-            if (bt < 0) bt = t->unk;
-            if (bt >= 0 && id_push(out, bt)) goto out;
-        }
+        s0 = i;
     }
     rc = SB_TOK_OK;
 out:
     free(sym);
     free(h.v);
+    wcache_free(&cache);
     return rc;
 }

@@ -221,16 +221,80 @@ static int frag_push(frag_vec *f, int32_t token, size_t start, size_t len)
     return SB_TOK_OK;
 }
 
+static int special_active(const sb_tokenizer *t, int32_t id, int parse_special)
+{
+    return parse_special || !(t->attr[id] & (ATTR_CONTROL | ATTR_UNKNOWN));
+}
+
+/* Marks occurs[k] = 1 for each active special token t->special[k] found anywhere in text.
+ * Tokens of equal length (t->special is sorted by length) are searched together with a rolling
+ * hash, so a vocabulary with thousands of added tokens costs one pass per distinct length. */
+static int find_occurring(const sb_tokenizer *t, const char *text, size_t len, int parse_special, uint8_t *occurs)
+{
+    const uint64_t B = 0x100000001b3ULL;  /* odd multiplier, arithmetic mod 2^64 */
+    for (int32_t g0 = 0, g1; g0 < t->n_special; g0 = g1) {
+        size_t L = t->len[t->special[g0]];
+        int32_t n_active = 0;
+        for (g1 = g0; g1 < t->n_special && t->len[t->special[g1]] == L; g1++)
+            n_active += special_active(t, t->special[g1], parse_special);
+        if (n_active == 0 || L > len) continue;
+        if (n_active == 1) {
+            for (int32_t k = g0; k < g1; k++)
+                if (special_active(t, t->special[k], parse_special))
+                    occurs[k] = memmem(text, len, t->text + t->off[t->special[k]], L) != NULL;
+            continue;
+        }
+        /* open-addressing table of the group's hashes -> index k */
+        uint32_t cap = 16;
+        while (cap < (uint32_t)n_active * 2) cap <<= 1;
+        uint64_t *hv = malloc(sizeof *hv * cap);
+        int32_t *hk = malloc(sizeof *hk * cap);
+        if (!hv || !hk) { free(hv); free(hk); return SB_TOK_E_NOMEM; }
+        memset(hk, 0xff, sizeof *hk * cap);
+        for (int32_t k = g0; k < g1; k++) {
+            if (!special_active(t, t->special[k], parse_special)) continue;
+            const unsigned char *s = (const unsigned char *)t->text + t->off[t->special[k]];
+            uint64_t h = 0;
+            for (size_t i = 0; i < L; i++) h = h * B + s[i];
+            uint32_t j = (uint32_t)(h ^ (h >> 29)) & (cap - 1);
+            while (hk[j] >= 0) j = (j + 1) & (cap - 1);
+            hv[j] = h;
+            hk[j] = k;
+        }
+        uint64_t pw = 1;  /* B^(L-1) */
+        for (size_t i = 1; i < L; i++) pw *= B;
+        const unsigned char *u = (const unsigned char *)text;
+        uint64_t h = 0;
+        for (size_t i = 0; i < L; i++) h = h * B + u[i];
+        for (size_t p = 0;; p++) {
+            for (uint32_t j = (uint32_t)(h ^ (h >> 29)) & (cap - 1); hk[j] >= 0; j = (j + 1) & (cap - 1))
+                if (hv[j] == h && !occurs[hk[j]] && memcmp(t->text + t->off[t->special[hk[j]]], text + p, L) == 0)
+                    occurs[hk[j]] = 1;
+            if (p + L >= len) break;
+            h = (h - u[p] * pw) * B + u[p + L];
+        }
+        free(hv);
+        free(hk);
+    }
+    return SB_TOK_OK;
+}
+
 /* Cuts every occurrence of each special token out of the raw fragments, longest token first
- * (llama.cpp's tokenizer_st_partition, including the lstrip/rstrip attributes). */
+ * (llama.cpp's tokenizer_st_partition, including the lstrip/rstrip attributes). Only tokens
+ * that occur in the text are searched for fragment by fragment. */
 static int partition(const sb_tokenizer *t, const char *text, size_t len, int parse_special, frag_vec *out)
 {
     frag_vec cur = {0}, next = {0};
+    uint8_t *occurs = NULL;
     if (len && frag_push(&cur, -1, 0, len)) return SB_TOK_E_NOMEM;
+    if (len && t->n_special) {
+        occurs = calloc((size_t)t->n_special, 1);
+        if (!occurs || find_occurring(t, text, len, parse_special, occurs)) goto nomem;
+    }
     for (int32_t k = 0; k < t->n_special && cur.n; k++) {
         int32_t id = t->special[k];
         uint8_t a = t->attr[id];
-        if (!parse_special && (a & (ATTR_CONTROL | ATTR_UNKNOWN))) continue;
+        if (!occurs[k]) continue;
         const char *st = t->text + t->off[id];
         size_t sl = t->len[id];
         next.n = 0;
@@ -263,11 +327,13 @@ static int partition(const sb_tokenizer *t, const char *text, size_t len, int pa
         next = tmp;
     }
     free(next.v);
+    free(occurs);
     *out = cur;
     return SB_TOK_OK;
 nomem:
     free(cur.v);
     free(next.v);
+    free(occurs);
     return SB_TOK_E_NOMEM;
 }
 

@@ -145,13 +145,11 @@ int bpe_cpt_to_byte(uint32_t cpt)
 {
     if (cpt < 256) return byte_is_printable((int)cpt) ? (int)cpt : -1;
     if (cpt >= 256 + 68) return -1;
+    /* the (cpt - 256)-th non-printable byte: 0x00-0x20 (33), 0x7f-0xa0 (34), 0xad (1) */
     uint32_t n = cpt - 256;
-    for (int b = 0; b < 256; b++) {
-        if (byte_is_printable(b)) continue;
-        if (n == 0) return b;
-        n--;
-    }
-    return -1;
+    if (n < 33) return (int)n;
+    if (n < 67) return (int)(0x7f + n - 33);
+    return 0xad;
 }
 
 static size_t utf8_put(char *dst, uint32_t cpt)
@@ -588,6 +586,15 @@ int sb_tok_load_desc(const sb_tok_vocab_desc *d, sb_tokenizer **out, char *err, 
         }
     }
 
+    if (kind == TOK_SPM) {
+        t->spm_word_split = 1;
+        for (int32_t i = 0; i < t->n_vocab && t->spm_word_split; i++) {
+            const char *s = t->text + t->off[i];
+            size_t l = t->len[i], k = 0;
+            while (k + 3 <= l && memcmp(s + k, "\xe2\x96\x81", 3) == 0) k += 3;
+            if (l > k && memmem(s + k, l - k, "\xe2\x96\x81", 3)) t->spm_word_split = 0;
+        }
+    }
     if (build_pieces(t)) goto nomem;
     *out = t;
     return SB_TOK_OK;

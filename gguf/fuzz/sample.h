@@ -3,8 +3,8 @@
  * different types. About 1.5 KB, so sweeps over every byte stay fast. Used by the GGUF tests;
  * the expected values are the constants below.
  */
-#ifndef SB_TESTS_GGUF_SAMPLE_H
-#define SB_TESTS_GGUF_SAMPLE_H
+#ifndef SB_GGUF_FUZZ_SAMPLE_H
+#define SB_GGUF_FUZZ_SAMPLE_H
 
 #include <stdlib.h>
 #include <string.h>
