@@ -547,11 +547,12 @@ static int pick_backend(sb_model *m, const sb_model_opts *o, char *err, size_t e
     return SB_MODEL_OK;
 }
 
-int sb_model_load(const char *path, const sb_model_opts *opts, sb_model **out, char *err,
-                  size_t errlen)
+/* The load proper, on an opened file (path: NULL) or a buffer (data, size, name). */
+static int load(const char *path, const void *data, size_t size, const char *name,
+                const sb_model_opts *opts, sb_model **out, char *err, size_t errlen)
 {
     if (err && errlen) err[0] = 0;
-    if (!path || !out) return fail(err, errlen, SB_MODEL_E_ARG, "sb_model_load: NULL argument");
+    if (!out || (!path && !data)) return fail(err, errlen, SB_MODEL_E_ARG, "sb_model_load: NULL argument");
     *out = NULL;
     sb_model_opts o = opts ? *opts : sb_model_default_opts();
     if (o.kv_type != SB_TYPE_F32 && o.kv_type != SB_TYPE_F16)
@@ -562,7 +563,8 @@ int sb_model_load(const char *path, const sb_model_opts *opts, sb_model **out, c
     m->kv_type = o.kv_type;
     int rc;
     sb_gguf_error ge;
-    if ((rc = sb_gguf_open(path, &m->gguf, &ge))) {
+    if ((rc = path ? sb_gguf_open(path, &m->gguf, &ge)
+                   : sb_gguf_open_memory(data, size, name ? name : "(memory)", &m->gguf, &ge))) {
         char msg[600];
         sb_gguf_error_format(&ge, msg, sizeof msg);
         rc = fail(err, errlen, SB_MODEL_E_FILE, "%s", msg);
@@ -576,14 +578,14 @@ int sb_model_load(const char *path, const sb_model_opts *opts, sb_model **out, c
     if (!o.skip_memory_check && (rc = memory_check(m, intended_ctx(&m->hp, &o), err, errlen)))
         goto fail;
 
-    char terr[256];
+    char terr[512];
     if (sb_tok_load_gguf(m->gguf, &m->tok, terr, sizeof terr)) {
-        rc = fail(err, errlen, SB_MODEL_E_VOCAB, "%s: tokenizer: %s", path, terr);
+        rc = fail(err, errlen, SB_MODEL_E_VOCAB, "tokenizer: %s", terr);
         goto fail;
     }
     if (sb_tok_n_vocab(m->tok) > m->hp.n_vocab) {
         rc = fail(err, errlen, SB_MODEL_E_VOCAB, "%s: the tokenizer has %d tokens but the model only "
-                  "%d embedding rows", path, sb_tok_n_vocab(m->tok), m->hp.n_vocab);
+                  "%d embedding rows", sb_gguf_path(m->gguf), sb_tok_n_vocab(m->tok), m->hp.n_vocab);
         goto fail;
     }
     *out = m;
@@ -591,6 +593,20 @@ int sb_model_load(const char *path, const sb_model_opts *opts, sb_model **out, c
 fail:
     sb_model_free(m);
     return rc;
+}
+
+int sb_model_load(const char *path, const sb_model_opts *opts, sb_model **out, char *err,
+                  size_t errlen)
+{
+    if (!path) return fail(err, errlen, SB_MODEL_E_ARG, "sb_model_load: NULL path");
+    return load(path, NULL, 0, NULL, opts, out, err, errlen);
+}
+
+int sb_model_load_memory(const void *data, size_t size, const char *name, const sb_model_opts *opts,
+                         sb_model **out, char *err, size_t errlen)
+{
+    if (!data) return fail(err, errlen, SB_MODEL_E_ARG, "sb_model_load_memory: NULL data");
+    return load(NULL, data, size, name, opts, out, err, errlen);
 }
 
 void sb_model_free(sb_model *m)

@@ -62,8 +62,16 @@ sb_model_opts sb_model_default_opts(void);
 typedef struct sb_model sb_model;
 typedef struct sb_session sb_session;
 
+/* Loads a model: validates hyperparameters (G15/G16) and tensor shapes (G17), refuses what would
+ * not fit in MemAvailable (G19, unless opts->skip_memory_check), builds the tokenizer (G18).
+ * opts may be NULL (defaults). Returns SB_MODEL_OK or an sb_model_status with err naming the
+ * file and the key or tensor; *out is NULL on failure. */
 int sb_model_load(const char *path, const sb_model_opts *opts, sb_model **out, char *err,
                   size_t errlen);
+/* The same from a GGUF image in memory (not copied: it must outlive the model); name is used in
+ * messages. */
+int sb_model_load_memory(const void *data, size_t size, const char *name, const sb_model_opts *opts,
+                         sb_model **out, char *err, size_t errlen);
 void sb_model_free(sb_model *m);
 const sb_hparams *sb_model_hparams(const sb_model *m);
 const sb_tokenizer *sb_model_tokenizer(const sb_model *m);
