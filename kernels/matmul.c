@@ -178,17 +178,15 @@ typedef struct kernel_entry {
  * below it (avx512 → avx2 → ref). */
 static const kernel_entry kernel_table[] = {
 #if defined(__x86_64__)
-#if 0 /* AVX-512 kernels land next */
     {SB_ISA_AVX512, SB_TYPE_F32, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f32_avx512},
     {SB_ISA_AVX512, SB_TYPE_F16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f16_avx512},
     {SB_ISA_AVX512, SB_TYPE_BF16, FEAT_BF16, 2, SB_ACT_BF16, sb_rowdot_bf16dp_avx512},
     {SB_ISA_AVX512, SB_TYPE_BF16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_bf16_avx512},
-    {SB_ISA_AVX512, SB_TYPE_Q8_0, FEAT_VNNI, 1, SB_ACT_Q8_0, sb_rowdot_q8_0_avx512},
-    {SB_ISA_AVX512, SB_TYPE_Q4_0, FEAT_VNNI, 1, SB_ACT_Q8_0, sb_rowdot_q4_0_avx512},
+    {SB_ISA_AVX512, SB_TYPE_Q8_0, FEAT_VNNI, 1, SB_ACT_Q8_0U, sb_rowdot_q8_0_avx512},
+    {SB_ISA_AVX512, SB_TYPE_Q4_0, FEAT_VNNI, 1, SB_ACT_Q8_0U, sb_rowdot_q4_0_avx512},
     {SB_ISA_AVX512, SB_TYPE_Q4_K, FEAT_VNNI, 1, SB_ACT_Q8_K, sb_rowdot_q4_K_avx512},
     {SB_ISA_AVX512, SB_TYPE_Q5_K, FEAT_VNNI, 1, SB_ACT_Q8_K, sb_rowdot_q5_K_avx512},
     {SB_ISA_AVX512, SB_TYPE_Q6_K, FEAT_VNNI, 1, SB_ACT_Q8_K, sb_rowdot_q6_K_avx512},
-#endif
     {SB_ISA_AVX2, SB_TYPE_F32, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f32_avx2},
     {SB_ISA_AVX2, SB_TYPE_F16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f16_avx2},
     {SB_ISA_AVX2, SB_TYPE_BF16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_bf16_avx2},
@@ -241,8 +239,9 @@ static int prepare_act(sb_act *a, sb_act_kind kind, const float *X, int64_t m, i
         for (int64_t i = 0; i < (int64_t)mk; i++) a->bf16[i] = sb_fp32_to_bf16(X[i]);
         return SB_KOK;
     }
-    int64_t nd = kind == SB_ACT_Q8_0 ? k / SB_QK8_0 : k / SB_QK_K;
-    int64_t ns = kind == SB_ACT_Q8_0 ? k / SB_QK8_0 : k / 16;
+    int is_q8_0 = kind == SB_ACT_Q8_0 || kind == SB_ACT_Q8_0U;
+    int64_t nd = is_q8_0 ? k / SB_QK8_0 : k / SB_QK_K;
+    int64_t ns = is_q8_0 ? k / SB_QK8_0 : k / 16;
     a->q = aligned_alloc(64, (mk + 63) / 64 * 64);
     a->d = malloc((size_t)(m * nd + 1) * sizeof(float));
     a->s = malloc((size_t)(m * ns + 1) * sizeof(int16_t));
@@ -252,13 +251,15 @@ static int prepare_act(sb_act *a, sb_act_kind kind, const float *X, int64_t m, i
         for (int64_t b = 0; b < nd; b++) {
             const float *xb;
             int8_t *q = a->q + i * k;
-            if (kind == SB_ACT_Q8_0) {
+            if (is_q8_0) {
                 xb = X + i * k + b * SB_QK8_0;
                 q += b * SB_QK8_0;
                 a->d[i * nd + b] = sb_fp16_to_fp32(sb_quantize_block_q8_0(xb, q));
                 int s = 0;
                 for (int e = 0; e < SB_QK8_0; e++) s += q[e];
                 a->s[i * ns + b] = (int16_t)s;
+                if (kind == SB_ACT_Q8_0U) /* q + 128 as a byte: flip the sign bit */
+                    for (int e = 0; e < SB_QK8_0; e++) q[e] = (int8_t)((uint8_t)q[e] ^ 0x80u);
             } else {
                 xb = X + i * k + b * SB_QK_K;
                 q += b * SB_QK_K;

@@ -103,6 +103,7 @@ typedef enum sb_act_kind {
     SB_ACT_F32 = 0, /* X as given                                          */
     SB_ACT_BF16,    /* X rounded to bf16 (for vdpbf16ps)                   */
     SB_ACT_Q8_0,    /* per 32: f32 scale, sum of quants, int8 quants       */
+    SB_ACT_Q8_0U,   /* as Q8_0 but the quants stored as bytes q + 128 (for vpdpbusd), no sums */
     SB_ACT_Q8_K,    /* per 256: f32 scale; per 16: sum of quants; int8     */
 } sb_act_kind;
 
