@@ -11,7 +11,7 @@
 
 static float kv_at(const void *base, sb_type t, int64_t idx)
 {
-    if (t == SB_TYPE_F16) return sb_half_to_float(((const uint16_t *)base)[idx]);
+    if (t == SB_TYPE_F16) return sb_fp16_to_fp32(((const uint16_t *)base)[idx]);
     return ((const float *)base)[idx];
 }
 

@@ -54,7 +54,7 @@ static const float *kv_tile(const att_shape *s, const void *base, int g, int64_t
         if (s->kv_type == SB_TYPE_F16) {
             const uint16_t *src = (const uint16_t *)base + (j0 + j) * s->kvs + (int64_t)g * s->D;
             for (; d + VL <= s->D; d += VL) vstore(dst + d, vload_f16(src + d));
-            for (; d < s->D; d++) dst[d] = sb_half_to_float(src[d]);
+            for (; d < s->D; d++) dst[d] = sb_fp16_to_fp32(src[d]);
         } else {
             const float *src = (const float *)base + (j0 + j) * s->kvs + (int64_t)g * s->D;
             for (; d < s->D; d++) dst[d] = src[d];
