@@ -149,11 +149,18 @@ static void check_cpu_vs_ref(const char *path, const char *what, double bound)
     free(cpu);
 }
 
-/* Bounds: float formats differ only by summation order; quantized formats also quantize the
- * activations (Q8_0 / Q8_K), where one rounding flip propagates through the layers. */
-static double bound_for(sb_type t)
+/* Bounds on the NMSE of cpu vs ref logits. f32/f16: only summation order differs. bf16: the
+ * AVX-512 prefill rounds activations to bf16 (vdpbf16ps), ~1e-6 per matmul. Quantized formats
+ * quantize the activations (Q8_0 / Q8_K) on both sides, identically for identical inputs; but
+ * the SIMD small ops and flash attention feed them inputs that differ in the last bits, so now
+ * and then one activation rounds to the neighbouring step, and that propagates through the
+ * layers. A random-weight model (synth) amplifies such differences more than a trained one
+ * (measured: q4_0 3.6e-6 on stories260K, 1.6e-4 on test-tiny). */
+static double bound_for(sb_type t, int random_weights)
 {
-    return sb_type_block_elems(t) == 1 ? 1e-8 : 1e-4;
+    if (t == SB_TYPE_F32 || t == SB_TYPE_F16) return 1e-8;
+    if (t == SB_TYPE_BF16) return 1e-4;
+    return random_weights ? 1e-3 : 1e-4;
 }
 
 static const sb_type formats[] = {SB_TYPE_F32, SB_TYPE_F16, SB_TYPE_BF16, SB_TYPE_Q8_0,
@@ -177,7 +184,7 @@ static void test_stories260k_cpu_vs_ref_per_format(void)
         if (formats[i] != SB_TYPE_F32)
             CHECK_EQ_INT(n_quant, 5 * (sb_type_block_elems(formats[i]) == 1 ? 7 : 6) + 2);
         snprintf(what, sizeof what, "stories260K %s", sb_type_name(formats[i]));
-        check_cpu_vs_ref(path, what, bound_for(formats[i]));
+        check_cpu_vs_ref(path, what, bound_for(formats[i], 0));
     }
 }
 
@@ -192,7 +199,7 @@ static void test_synth_cpu_vs_ref_per_format(void)
         CHECK_MSG(rc == 0, "synth %s: %s", sb_type_name(formats[i]), err);
         if (rc) continue;
         snprintf(what, sizeof what, "synth test-tiny %s", sb_type_name(formats[i]));
-        check_cpu_vs_ref(path, what, bound_for(formats[i]));
+        check_cpu_vs_ref(path, what, bound_for(formats[i], 1));
     }
 }
 
