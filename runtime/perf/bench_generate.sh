@@ -1,0 +1,31 @@
+#!/bin/sh
+# Prefill and decode speed of synthesized models, as llama-bench's pp512 / tg128 measure them:
+#   pp: one batch of 512 prompt tokens (time of the batch, first-token sampling excluded);
+#   tg: 128 tokens decoded one at a time after BOS.
+# Usage: runtime/perf/bench_generate.sh [OUTDIR] [THREADS] [SHAPE:TYPE ...]
+# Default: llama-3.2-1b and tinyllama-1.1b in q4_K, q4_0, q8_0 and f16, 2 threads. Models are
+# written to OUTDIR (default /tmp/slmbench-bench), results JSON beside them. Compare with the
+# llama-bench figures of ../shared/ANCHORS.md (TinyLlama-1.1B shape), measured on a quiet machine.
+set -e
+bin=${SB_BIN:-build/slmbench}
+out=${1:-/tmp/slmbench-bench}
+threads=${2:-2}
+[ $# -ge 2 ] && shift 2 || set --
+cases=${*:-"tinyllama-1.1b:q4_0 tinyllama-1.1b:q8_0 tinyllama-1.1b:f16 llama-3.2-1b:q4_K llama-3.2-1b:q8_0 llama-3.2-1b:f16"}
+mkdir -p "$out"
+printf '%-16s %-5s %9s %9s %9s %10s %10s\n' shape type file_MB pp512 tg128 rss_MB "W+KV_MB"
+for c in $cases; do
+  shape=${c%%:*}; type=${c#*:}
+  f="$out/$shape-$type.gguf"
+  [ -f "$f" ] || "$bin" synth --shape "$shape" --type "$type" -o "$f" 2>/dev/null
+  "$bin" generate -m "$f" --n-prompt 512 -n 1 --threads "$threads" --json "$out/$shape-$type.pp.json" >/dev/null 2>&1
+  "$bin" generate -m "$f" --n-prompt 1 -n 129 --ignore-eos --threads "$threads" --json "$out/$shape-$type.tg.json" >/dev/null 2>&1
+  pp=$(sed -n 's/.*"prefill_tok_s":[^0-9]*\([0-9.]*\).*/\1/p' "$out/$shape-$type.pp.json")
+  tg=$(sed -n 's/.*"decode_tok_s":[^0-9]*\([0-9.]*\).*/\1/p' "$out/$shape-$type.tg.json")
+  rss=$(sed -n 's/.*"peak_rss_bytes":[^0-9]*\([0-9.e+]*\).*/\1/p' "$out/$shape-$type.pp.json")
+  w=$(sed -n 's/.*"weights_bytes":[^0-9]*\([0-9.e+]*\).*/\1/p' "$out/$shape-$type.pp.json")
+  kv=$(sed -n 's/.*"kv_bytes":[^0-9]*\([0-9.e+]*\).*/\1/p' "$out/$shape-$type.pp.json")
+  mb=$(du -m "$f" | cut -f1)
+  awk -v s="$shape" -v t="$type" -v mb="$mb" -v pp="$pp" -v tg="$tg" -v rss="$rss" -v w="$w" -v kv="$kv" \
+    'BEGIN { printf "%-16s %-5s %9d %9.1f %9.1f %10.0f %10.0f\n", s, t, mb, pp, tg, rss / 1048576, (w + kv) / 1048576 }'
+done
