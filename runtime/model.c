@@ -537,8 +537,9 @@ static int pick_backend(sb_model *m, const sb_model_opts *o, char *err, size_t e
     } else if (!strcmp(b, "cpu")) {
         m->kctx.isa = sb_isa_default();
     } else if (!strcmp(b, "vulkan")) {
-        return fail(err, errlen, SB_MODEL_E_BACKEND,
-                    "back end 'vulkan' is not available in this build of the model runtime");
+        m->kctx.isa = SB_ISA_REF; /* host-side helpers only; the pass runs on the device */
+        if (o->kv_type != SB_TYPE_F32)
+            return fail(err, errlen, SB_MODEL_E_BACKEND, "back end 'vulkan' keeps the KV cache in f32 only");
     } else {
         return fail(err, errlen, SB_MODEL_E_BACKEND, "unknown back end '%s' (cpu, ref, vulkan)", b);
     }
@@ -588,6 +589,7 @@ static int load(const char *path, const void *data, size_t size, const char *nam
                   "%d embedding rows", sb_gguf_path(m->gguf), sb_tok_n_vocab(m->tok), m->hp.n_vocab);
         goto fail;
     }
+    if (!strcmp(m->backend, "vulkan") && (rc = sb_vk_model_init(m, err, errlen))) goto fail;
     *out = m;
     return SB_MODEL_OK;
 fail:
@@ -612,6 +614,7 @@ int sb_model_load_memory(const void *data, size_t size, const char *name, const 
 void sb_model_free(sb_model *m)
 {
     if (!m) return;
+    sb_vk_model_free(m);
     for (int i = 0; i < m->n_owned; i++) free(m->owned[i]);
     free(m->owned);
     free(m->layers);
@@ -626,3 +629,16 @@ const sb_tokenizer *sb_model_tokenizer(const sb_model *m) { return m ? m->tok : 
 uint64_t sb_model_n_params(const sb_model *m) { return m ? m->n_params : 0; }
 const char *sb_model_backend(const sb_model *m) { return m ? m->backend : ""; }
 const sb_kctx *sb_model_kctx(const sb_model *m) { return m ? &m->kctx : NULL; }
+
+void sb_model_backend_desc(const sb_model *m, char *buf, size_t len)
+{
+    if (!m) { snprintf(buf, len, "none"); return; }
+    if (m->vk) {
+        snprintf(buf, len, "vulkan (%s)", sb_vk_model_device(m));
+    } else if (m->kctx.isa == SB_ISA_REF) {
+        snprintf(buf, len, "ref (1 thread)");
+    } else {
+        long n = m->kctx.n_threads > 0 ? m->kctx.n_threads : sysconf(_SC_NPROCESSORS_ONLN);
+        snprintf(buf, len, "cpu (%s, %ld thread%s)", sb_isa_name(m->kctx.isa), n, n == 1 ? "" : "s");
+    }
+}

@@ -50,7 +50,7 @@ typedef struct sb_hparams {
 } sb_hparams;
 
 typedef struct sb_model_opts {
-    const char *backend;      /* "cpu" (default), "ref", "vulkan"                            */
+    const char *backend;      /* "cpu" (default), "ref", "vulkan" (whole model on the device) */
     int n_threads;            /* <= 0: all online processors                                 */
     int64_t n_ctx;            /* context the caller intends to use (for the memory check); 0 = 2048 or train ctx if smaller */
     sb_type kv_type;          /* SB_TYPE_F32 (default) or SB_TYPE_F16                        */
@@ -85,6 +85,8 @@ uint64_t sb_model_n_params(const sb_model *m);
 /* Back end the model runs on ("cpu", "ref") and its kernel context (implementation, threads). */
 const char *sb_model_backend(const sb_model *m);
 const sb_kctx *sb_model_kctx(const sb_model *m);
+/* One line for reports: "cpu (avx512, 2 threads)", "ref (1 thread)", "vulkan (DEVICE NAME)". */
+void sb_model_backend_desc(const sb_model *m, char *buf, size_t len);
 
 /* A sequence: KV cache sized to n_ctx positions and activation buffers. */
 int sb_session_new(sb_model *m, int64_t n_ctx, sb_session **out, char *err, size_t errlen);

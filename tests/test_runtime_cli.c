@@ -89,9 +89,9 @@ static void test_usage_errors(void)
     const char *m = test_shared_path("models/stories260K.gguf");
     if (m) {
         char args[1024];
-        snprintf(args, sizeof args, "generate -m %s --backend vulkan", m);
+        snprintf(args, sizeof args, "generate -m %s --backend tpu", m);
         CHECK_EQ_INT(run(args, out, sizeof out, err, sizeof err), 2);
-        CHECK(strstr(err, "vulkan") != NULL);
+        CHECK(strstr(err, "tpu") != NULL);
     }
 }
 
