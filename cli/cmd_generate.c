@@ -251,7 +251,8 @@ int sb_cmd_generate(int argc, char **argv)
             (long long)n_ctx);
     fprintf(stderr, "time to first token: %.2f ms\n", t_first * 1e3);
     fprintf(stderr, "prefill: %.2f tok/s (%zu tokens in %.2f ms)\n", pp, n_prompt, t_prefill * 1e3);
-    fprintf(stderr, "decode:  %.2f tok/s (%zu tokens in %.2f ms)\n", tg, n_dec, t_decode * 1e3);
+    fprintf(stderr, "decode:  %.2f tok/s (%zu tokens in %.2f ms; %.1f GB/s of weights read)\n", tg, n_dec,
+            t_decode * 1e3, tg * (double)sb_model_decode_bytes(m) / 1e9);
     fprintf(stderr, "peak RSS: %.1f MiB (weights %.1f MiB + KV cache %.1f MiB; predicted %.1f MiB)\n",
             (double)rss / 1048576.0, (double)wb / 1048576.0, (double)kvb / 1048576.0,
             (double)sb_model_predict_ram(m, n_ctx) / 1048576.0);
@@ -274,6 +275,8 @@ int sb_cmd_generate(int argc, char **argv)
         cJSON_AddNumberToObject(g, "ttft_ms", t_first * 1e3);
         cJSON_AddNumberToObject(g, "prefill_tok_s", pp);
         cJSON_AddNumberToObject(g, "decode_tok_s", tg);
+        cJSON_AddNumberToObject(g, "decode_weight_bytes", (double)sb_model_decode_bytes(m));
+        cJSON_AddNumberToObject(g, "decode_gbs", tg * (double)sb_model_decode_bytes(m) / 1e9);
         if (n_dec > 0) {
             qsort(itl, n_dec, sizeof *itl, cmp_double);
             cJSON *q = cJSON_AddObjectToObject(g, "itl_ms");

@@ -627,6 +627,15 @@ void sb_model_free(sb_model *m)
 const sb_hparams *sb_model_hparams(const sb_model *m) { return m ? &m->hp : NULL; }
 const sb_tokenizer *sb_model_tokenizer(const sb_model *m) { return m ? m->tok : NULL; }
 uint64_t sb_model_n_params(const sb_model *m) { return m ? m->n_params : 0; }
+
+uint64_t sb_model_decode_bytes(const sb_model *m)
+{
+    if (!m) return 0;
+    if (m->hp.tied_output) return m->weight_bytes;
+    size_t rb = 0;
+    if (sb_row_bytes(m->token_embd.type, m->token_embd.cols, &rb)) return m->weight_bytes;
+    return m->weight_bytes - (uint64_t)rb * (uint64_t)m->token_embd.rows;
+}
 const char *sb_model_backend(const sb_model *m) { return m ? m->backend : ""; }
 const sb_kctx *sb_model_kctx(const sb_model *m) { return m ? &m->kctx : NULL; }
 

@@ -80,6 +80,9 @@ uint64_t sb_model_weight_bytes(const sb_model *m);          /* bytes of all tens
 uint64_t sb_model_kv_bytes(const sb_model *m, int64_t n_ctx);
 /* Predicted resident memory for a session of n_ctx: weights + KV + activations + overhead. */
 uint64_t sb_model_predict_ram(const sb_model *m, int64_t n_ctx);
+/* Weight bytes one decode step reads: every tensor except the embedding table, which is only
+ * gathered (a tied output matrix is the table and is read in full, so it counts then). */
+uint64_t sb_model_decode_bytes(const sb_model *m);
 /* Elements of all tensors (parameters). */
 uint64_t sb_model_n_params(const sb_model *m);
 /* Back end the model runs on ("cpu", "ref") and its kernel context (implementation, threads). */

@@ -13,7 +13,11 @@ threads=${2:-2}
 [ $# -ge 2 ] && shift 2 || set --
 cases=${*:-"tinyllama-1.1b:q4_0 tinyllama-1.1b:q8_0 tinyllama-1.1b:f16 llama-3.2-1b:q4_K llama-3.2-1b:q8_0 llama-3.2-1b:f16"}
 mkdir -p "$out"
-printf '%-16s %-5s %9s %9s %9s %10s %10s\n' shape type file_MB pp512 tg128 rss_MB "W+KV_MB"
+# memory read ceiling of this machine, measured now (decode cannot beat bandwidth / weight bytes)
+"$bin" hw --json "$out/hw.json" --threads "$threads" >/dev/null 2>&1 || true
+read_gbs=$(sed -n 's/.*"read_gbs":[^0-9]*\([0-9.]*\).*/\1/p' "$out/hw.json" | head -n 1)
+echo "threads $threads, memory read ceiling ${read_gbs:-?} GB/s (slmbench hw, measured now)"
+printf '%-16s %-5s %8s %8s %8s %9s %8s %8s\n' shape type file_MB pp512 tg128 tg_GB/s rss_MB W+KV_MB
 for c in $cases; do
   shape=${c%%:*}; type=${c#*:}
   f="$out/$shape-$type.gguf"
@@ -25,7 +29,8 @@ for c in $cases; do
   rss=$(sed -n 's/.*"peak_rss_bytes":[^0-9]*\([0-9.e+]*\).*/\1/p' "$out/$shape-$type.pp.json")
   w=$(sed -n 's/.*"weights_bytes":[^0-9]*\([0-9.e+]*\).*/\1/p' "$out/$shape-$type.pp.json")
   kv=$(sed -n 's/.*"kv_bytes":[^0-9]*\([0-9.e+]*\).*/\1/p' "$out/$shape-$type.pp.json")
+  gbs=$(sed -n 's/.*"decode_gbs":[^0-9]*\([0-9.e+-]*\).*/\1/p' "$out/$shape-$type.tg.json")
   mb=$(du -m "$f" | cut -f1)
-  awk -v s="$shape" -v t="$type" -v mb="$mb" -v pp="$pp" -v tg="$tg" -v rss="$rss" -v w="$w" -v kv="$kv" \
-    'BEGIN { printf "%-16s %-5s %9d %9.1f %9.1f %10.0f %10.0f\n", s, t, mb, pp, tg, rss / 1048576, (w + kv) / 1048576 }'
+  awk -v s="$shape" -v t="$type" -v mb="$mb" -v pp="$pp" -v tg="$tg" -v g="$gbs" -v rss="$rss" -v w="$w" -v kv="$kv" \
+    'BEGIN { printf "%-16s %-5s %8d %8.1f %8.1f %9.1f %8.0f %8.0f\n", s, t, mb, pp, tg, g, rss / 1048576, (w + kv) / 1048576 }'
 done
