@@ -17,6 +17,7 @@ static const command commands[] = {
     {"synth",    sb_cmd_synth,    "write a random-weight GGUF model at the shape of a real one (latency/RAM before downloading)"},
     {"inspect",  sb_cmd_inspect,  "validate a GGUF file and list its metadata, tensors, parameter count and bytes per type"},
     {"tokenize", sb_cmd_tokenize, "print the token ids (and pieces) of a text with a GGUF file's tokenizer"},
+    {"report",   sb_cmd_report,   "write report.md, a self-contained report.html and gnuplot charts from results JSON files"},
     {"version",  sb_cmd_version,  "print the version and how this binary was built"},
 };
 

@@ -27,6 +27,9 @@ void test_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Path of a file under the shared test data folder ($SB_SHARED, else ../shared next to the
  * repository), or NULL when it is absent. The returned string is static per call slot (8 slots). */
 const char *test_shared_path(const char *relative);
+/* The slmbench binary of this build: BUILD/slmbench beside BUILD/tests/test_x (so `make SAN=1
+ * test` runs the sanitized command); $SB_BIN overrides. */
+const char *test_slmbench_bin(void);
 /* A fresh temporary directory for this test binary (created once, removed at exit). */
 const char *test_tmpdir(void);
 /* Fills x[0..n) with uniform values in [lo, hi) from a seeded xorshift generator. */

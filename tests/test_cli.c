@@ -7,7 +7,7 @@
 static int run_cmd(const char *args)
 {
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "%s %s >/dev/null 2>&1", getenv("SB_BIN") ? getenv("SB_BIN") : "build/slmbench", args);
+    snprintf(cmd, sizeof cmd, "%s %s >/dev/null 2>&1", test_slmbench_bin(), args);
     int st = system(cmd);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
@@ -20,7 +20,7 @@ static void test_every_command_has_help_and_rejects_unknown_options(void)
 {
     /* The list the binary prints is the list we check, so new commands are covered too. */
     char cmd[1024], line[512];
-    snprintf(cmd, sizeof cmd, "%s --help", getenv("SB_BIN") ? getenv("SB_BIN") : "build/slmbench");
+    snprintf(cmd, sizeof cmd, "%s --help", test_slmbench_bin());
     FILE *p = popen(cmd, "r");
     CHECK(p != NULL);
     if (!p) return;

@@ -9,13 +9,13 @@
 #include "gguf/fuzz/sample.h"
 #include "tests/test.h"
 
-static const char *bin(void) { return getenv("SB_BIN") ? getenv("SB_BIN") : "build/slmbench"; }
+static const char *bin(void) { return test_slmbench_bin(); }
 
 /* Runs `slmbench inspect ARGS`, stdout to out_path, stderr to err_path; returns the exit status. */
 static int run_inspect(const char *args, const char *out_path, const char *err_path)
 {
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "%s inspect %s >%s 2>%s", bin(), args, out_path, err_path);
+    if (snprintf(cmd, sizeof cmd, "%s inspect %s >%s 2>%s", bin(), args, out_path, err_path) >= (int)sizeof cmd) return -1;
     int st = system(cmd);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }

@@ -115,3 +115,18 @@ double test_nmse(const float *a, const float *ref, size_t n)
     }
     return den > 0 ? num / den : num;
 }
+
+const char *test_slmbench_bin(void)
+{
+    static char path[4096];
+    if (getenv("SB_BIN") && *getenv("SB_BIN")) return getenv("SB_BIN");
+    if (!path[0]) {
+        ssize_t n = readlink("/proc/self/exe", path, sizeof path - 32);
+        char *slash;
+        if (n <= 0) return "build/slmbench";
+        path[n] = 0;
+        if ((slash = strrchr(path, '/'))) *slash = 0;                  /* BUILD/tests    */
+        if ((slash = strrchr(path, '/'))) strcpy(slash, "/slmbench");  /* BUILD/slmbench */
+    }
+    return path;
+}

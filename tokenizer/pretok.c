@@ -85,7 +85,7 @@ static int name_in(const char *names, const char *name)
 }
 
 /* Rewrites \s as [\s\x{85}] (inside a class: \s\x{85}) and \S as [^\s\x{85}]; the other escapes
- * are copied. out must hold 4 * strlen(re) + 1 bytes. */
+ * are copied. out must hold 6 * strlen(re) + 1 bytes (\S, 2 bytes, becomes 11). */
 static void widen_space(const char *re, char *out)
 {
     int in_class = 0;
@@ -144,7 +144,7 @@ int pretok_setup(sb_tokenizer *t, char *err, size_t errlen)
     uint32_t has_jit = 0;
     pcre2_config(PCRE2_CONFIG_JIT, &has_jit);
     for (int i = 0; i < SB_TOK_MAX_REGEX && def->re[i]; i++) {
-        char *pat = malloc(strlen(def->re[i]) * 4 + 1);
+        char *pat = malloc(strlen(def->re[i]) * 6 + 1);
         if (!pat) return SB_TOK_E_NOMEM;
         widen_space(def->re[i], pat);
         int ec;
@@ -249,6 +249,6 @@ out:
     free(next.v);
     pcre2_match_data_free(md);
     pcre2_match_context_free(mctx);
-    pcre2_jit_stack_free(jstack);
+    if (jstack) pcre2_jit_stack_free(jstack);
     return rc;
 }

@@ -76,12 +76,19 @@ static int64_t score_key(float s)
     return (int64_t)u;
 }
 
-/* Length of the UTF-8 sequence a lead byte announces, as llama.cpp counts it (no validation:
- * stray continuation bytes count 1, 0xF8.. count 4; clipped at the end of the text). */
-static uint32_t lead_len(unsigned char c)
+/* Length of the character starting at s[0] (n bytes left): the length its lead byte announces,
+ * as llama.cpp counts it (stray continuation bytes 1, 0xF8.. 4), but cut before the first byte
+ * that is no continuation byte. llama.cpp does not cut, so an incomplete sequence swallows the
+ * next character (a space's U+2581 included) and the text no longer round-trips; for valid UTF-8
+ * both agree. */
+static uint32_t char_len(const unsigned char *s, size_t n)
 {
     static const uint8_t lookup[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 3, 4};
-    return lookup[c >> 4];
+    uint32_t l = lookup[s[0] >> 4];
+    if (l > n) l = (uint32_t)n;
+    for (uint32_t k = 1; k < l; k++)
+        if ((s[k] & 0xc0) != 0x80) return k;
+    return l;
 }
 
 static int try_add(const sb_tokenizer *t, const char *text, const symbol *sym, int32_t l, int32_t r, bigram_heap *h)
@@ -143,8 +150,7 @@ int spm_encode(const sb_tokenizer *t, const char *text, size_t len, id_vec *out)
     if (!sym) goto out;
     int32_t n = 0;
     for (uint32_t o = 0; o < len;) {
-        uint32_t l = lead_len((unsigned char)text[o]);
-        if (l > len - o) l = (uint32_t)(len - o);
+        uint32_t l = char_len((const unsigned char *)text + o, len - o);
         sym[n].start = o;
         sym[n].n = l;
         sym[n].id = -1;

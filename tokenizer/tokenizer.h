@@ -3,8 +3,20 @@
  * - "llama": SentencePiece BPE with scores (space prefix, U+2581, highest-score merges,
  *   <0xNN> byte fallback, unknown token).
  * - "gpt2": byte-level BPE with merge ranks, pre-tokenized by PCRE2 regexes chosen by
- *   tokenizer.ggml.pre.
- * Token ids match llama.cpp's for the same vocabulary. Depends on gguf/ only.
+ *   tokenizer.ggml.pre (default, gpt-2, llama-bpe/llama3, qwen2, deepseek-llm, deepseek-coder,
+ *   falcon, starcoder, refact, mpt, smollm, command-r, olmo, dbrx, chatglm-bpe, stablelm2,
+ *   poro-chat, bloom and their aliases in llama.cpp). Other pre-tokenizers, and the "bert"
+ *   (WordPiece), "t5" (Unigram) and other models, are refused with SB_TOK_E_UNSUPPORTED.
+ * Token ids match llama.cpp's (src/llama-vocab.cpp) for the same vocabulary and options; the
+ * reference vectors of ../shared/models/vocab pass exactly. Known differences, all on input
+ * llama.cpp mishandles: an incomplete UTF-8 sequence in SentencePiece text ends at the next
+ * non-continuation byte (llama.cpp swallows the following character); for byte-level BPE,
+ * overlong forms, surrogates and code points above U+10FFFF become U+FFFD like other invalid
+ * bytes (llama.cpp keeps some of them). Explicit special-token ids outside the vocabulary are
+ * errors (llama.cpp warns and ignores them). Decode does not apply llama.cpp's
+ * clean_up_tokenization_spaces, so decode(encode(s)) == s for valid UTF-8.
+ * Encode and decode only read the tokenizer: one tokenizer may be used from several threads.
+ * Depends on gguf/ only.
  */
 #ifndef SB_TOKENIZER_H
 #define SB_TOKENIZER_H
