@@ -336,3 +336,83 @@ void sb_rowdot_q6_K_avx2(const void *w, const sb_act *x, int64_t r0, int nr, flo
     DISPATCH_NR(BODY)
 #undef BODY
 }
+
+/* ---------------------------------------------------------------- activation quantizers */
+
+/* The same integers and scales as sb_quantize_block_q8_0 / _q8_K (quant.c): amax by exact max,
+ * d = amax/127 (f16-rounded for Q8_0), q = round-to-nearest-even(x · (1/d)) — vcvtps2dq rounds
+ * to nearest even like lrintf — so the optimized paths see exactly what the reference sees. */
+
+INLINE float hmax256(__m256 v)
+{
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_movehdup_ps(m));
+    return _mm_cvtss_f32(m);
+}
+
+INLINE int hsum256i(__m256i v)
+{
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+    return _mm_cvtsi128_si32(s);
+}
+
+/* 32 floats → 32 int8 (in order) of round(x · id), plus the four 8-lane int32 vectors. */
+INLINE __m256i quant32(const float *x, __m256 id, __m256i out[4])
+{
+    for (int u = 0; u < 4; u++) {
+        __m256i v = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + 8 * u), id));
+        out[u] = _mm256_max_epi32(_mm256_min_epi32(v, _mm256_set1_epi32(127)), _mm256_set1_epi32(-127));
+    }
+    __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(out[0], out[1]), _mm256_packs_epi32(out[2], out[3]));
+    return _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+INLINE __m256 amax_abs(const float *x, int n)
+{
+    const __m256 nosign = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    __m256 m = _mm256_setzero_ps();
+    for (int i = 0; i < n; i += 8) m = _mm256_max_ps(m, _mm256_and_ps(_mm256_loadu_ps(x + i), nosign));
+    return m;
+}
+
+void sb_quantize_act_q8_0_avx2(const float *x, int64_t nb, int8_t *q, float *d, int16_t *s, int32_t *start,
+                               float *dexp, int offset)
+{
+    for (int64_t b = 0; b < nb; b++) {
+        const float *xb = x + 32 * b;
+        float amax = hmax256(amax_abs(xb, 32));
+        float db = amax / 127.0f;
+        float id = db != 0 ? 1.0f / db : 0.0f;
+        d[b] = _cvtsh_ss(_cvtss_sh(db, _MM_FROUND_TO_NEAREST_INT));
+        __m256i v[4];
+        __m256i qv = quant32(xb, _mm256_set1_ps(id), v);
+        _mm256_storeu_si256((__m256i *)(q + 32 * b), qv);
+        s[b] = (int16_t)hsum256i(_mm256_add_epi32(_mm256_add_epi32(v[0], v[1]), _mm256_add_epi32(v[2], v[3])));
+        if (offset) {
+            /* Σ of each 4 consecutive quants, times -offset */
+            __m256i s4 = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), qv), _mm256_set1_epi16(1));
+            _mm256_storeu_si256((__m256i *)(start + 8 * b), _mm256_mullo_epi32(s4, _mm256_set1_epi32(-offset)));
+            _mm256_storeu_ps(dexp + 8 * b, _mm256_set1_ps(d[b]));
+        }
+    }
+}
+
+void sb_quantize_act_q8_K_avx2(const float *x, int64_t nb, int8_t *q, float *d, int16_t *bsums)
+{
+    for (int64_t b = 0; b < nb; b++) {
+        const float *xb = x + SB_QK_K * b;
+        float amax = hmax256(amax_abs(xb, SB_QK_K));
+        float db = amax / 127.0f;
+        float id = db != 0 ? 1.0f / db : 0.0f;
+        d[b] = db;
+        for (int c = 0; c < SB_QK_K / 32; c++) {
+            __m256i v[4];
+            _mm256_storeu_si256((__m256i *)(q + SB_QK_K * b + 32 * c), quant32(xb + 32 * c, _mm256_set1_ps(id), v));
+            bsums[16 * b + 2 * c] = (int16_t)hsum256i(_mm256_add_epi32(v[0], v[1]));
+            bsums[16 * b + 2 * c + 1] = (int16_t)hsum256i(_mm256_add_epi32(v[2], v[3]));
+        }
+    }
+}
