@@ -1,15 +1,19 @@
 /* F32 GEMM, organised like BLIS: Y[m×n] = X[m×k] · Wᵀ (W row-major n×k).
  *
- * Loops (per thread, over its share of Y):
- *   jc over n in NC steps       B panel  = W rows jc..jc+NC, KC deep, packed  (L3 / L2)
- *    pc over k in KC steps      pack B panel into NR-wide micro-panels
- *     ic over m in MC steps     pack A block (X rows) into MR-high micro-panels (L2)
- *      jr over NR micro-panels  B micro-panel stays in L1 while ...
- *       ir over MR micro-panels ... the micro-kernel sweeps the A block
+ * A = X (the broadcast side, MR rows per micro-panel), B = Wᵀ (the vector side, NR rows of W
+ * per micro-panel). The loops:
+ *   ic over m in MC steps       all threads pack the A block (MC × k, every KC slice) together;
+ *                               MC is sized so the packed block fits in half of L3
+ *    (threads split the block's Y rows × all columns into slabs of whole micro-tiles)
+ *    jc over n in NC steps      the B panel (KC × NC) is packed by each thread for its slab and
+ *     pc over k in KC steps     lives in L2
+ *      ir over MR micro-panels  the A micro-panel (MR × KC) stays in L1 while ...
+ *       jr over NR micro-panels ... the micro-kernel streams the B panel from L2
+ * This is the order of BLIS's Skylake-X sgemm (small broadcast panel in L1, wide vector panel
+ * from L2). Packing A once per MC block instead of once per (jc, pc) step keeps the packing
+ * cost at one pass over X and one over W in the common case (m·k·4 bytes <= L3/2).
  * The micro-kernel and the packing routine are per ISA (kernels/gemm_impl.h states their
- * contract). KC, MC and NC come from the cache sizes the OS reports.
- * Threads (OpenMP, ctx->n_threads) split Y into slabs of whole micro-tiles along n when it has
- * enough of them, else along m; each thread packs its own panels, so no barriers inside.
+ * contract). KC, NC and MC come from the cache sizes the OS reports.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -39,33 +43,29 @@ static long cache_bytes(int name, long fallback)
     return v > 0 ? v : fallback;
 }
 
-/* KC: the B micro-panel (KC × NR floats, the one the micro-kernel reuses across the ir loop)
- * fills about 2/3 of L1, leaving room for the A stream and the C tile. MC: the A block (MC × KC,
- * swept once per jr step) takes about half of L2. NC: the B panel is only streamed (each of its
- * micro-panels is loaded into L1 once per ic step), so it is limited by L3 only; a large NC
- * means fewer repacks of A. */
-static blocking blocking_for(const sb_gemm_kernel *kr, int64_t k)
+/* KC: the A micro-panel (MR × KC floats, reused across the whole jr loop) takes about half of
+ * L1, leaving room for the B stream and the C tile. NC: the B panel (KC × NC) takes about half
+ * of L2. MC: the packed A block (MC × k) takes at most half of L3 (capped at 32 MiB: a large L3
+ * is shared with other tenants). */
+static blocking blocking_for(const sb_gemm_kernel *kr, int64_t m, int64_t k)
 {
     long l1 = cache_bytes(_SC_LEVEL1_DCACHE_SIZE, 32 << 10);
     long l2 = cache_bytes(_SC_LEVEL2_CACHE_SIZE, 512 << 10);
     long l3 = cache_bytes(_SC_LEVEL3_CACHE_SIZE, 8 << 20);
+    if (l3 > (64L << 20)) l3 = 64L << 20;
     blocking b;
-    b.kc = (int64_t)(l1 * 2 / 3) / ((int64_t)kr->nr * 4);
-    b.kc = b.kc < 64 ? 64 : b.kc > 768 ? 768 : b.kc;
+    b.kc = (int64_t)(l1 / 2) / ((int64_t)kr->mr * 4);
+    b.kc = b.kc < 64 ? 64 : b.kc > 1024 ? 1024 : b.kc;
     b.kc -= b.kc % 16;
     if (k <= b.kc + b.kc / 2) b.kc = k;      /* one k step when k is only a bit larger */
     int64_t kc_eff = b.kc < 16 ? 16 : b.kc;
-    b.mc = (int64_t)(l2 / 2) / (kc_eff * 4);
-    b.mc -= b.mc % kr->mr;
-    if (b.mc < kr->mr) b.mc = kr->mr;
-    if (l3 > (64L << 20)) l3 = 64L << 20;   /* a huge shared L3 is not all ours */
-    b.nc = (int64_t)(l3 / 8) / (kc_eff * 4);
-    b.nc = b.nc > 4096 ? 4096 : b.nc;
+    b.nc = (int64_t)(l2 / 2) / (kc_eff * 4);
     b.nc -= b.nc % kr->nr;
     if (b.nc < kr->nr) b.nc = kr->nr;
-    if (getenv("SB_GEMM_KC")) b.kc = atoi(getenv("SB_GEMM_KC"));
-    if (getenv("SB_GEMM_MC")) b.mc = atoi(getenv("SB_GEMM_MC"));
-    if (getenv("SB_GEMM_NC")) b.nc = atoi(getenv("SB_GEMM_NC"));
+    b.mc = (int64_t)(l3 / 2) / (k * 4);
+    b.mc -= b.mc % kr->mr;
+    if (b.mc < kr->mr) b.mc = kr->mr;
+    if (b.mc > m) b.mc = (m + kr->mr - 1) / kr->mr * kr->mr;
     return b;
 }
 
@@ -78,45 +78,66 @@ static const sb_gemm_kernel *kernel_for(sb_isa isa)
     }
 }
 
-/* One thread's share: Y rows [m0,m1) × columns [n0,n1). abuf holds MC×KC, bbuf KC×NC floats
- * (plus the 16-float slack the packing contract allows). */
-static void gemm_slab(const sb_gemm_kernel *kr, const blocking *bl, float *Y, const float *X,
-                      const float *W, int64_t n, int64_t k, int64_t m0, int64_t m1, int64_t n0,
-                      int64_t n1, float *abuf, float *bbuf)
+/* Packed A block layout: for each KC slice starting at pc, mp × kc floats (mp = MC rounded up
+ * to MR), micro-panel ir (a row offset, multiple of MR) at ir·kc within the slice; the slice
+ * starts at pc·mp. */
+typedef struct gemm_job {
+    const sb_gemm_kernel *kr;
+    blocking bl;
+    float *Y;
+    const float *X, *W;
+    int64_t m, n, k;
+} gemm_job;
+
+/* Packs X rows ic .. ic+mc (all of k) into ap; the (slice, panel) pairs are split over threads. */
+static void pack_a_block(const gemm_job *j, float *ap, int64_t ic, int64_t mc)
 {
+    const int MR = j->kr->mr;
+    const int64_t panels = (mc + MR - 1) / MR, mp = panels * MR;
+    const int64_t slices = (j->k + j->bl.kc - 1) / j->bl.kc;
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < slices * panels; t++) {
+        int64_t pc = t / panels * j->bl.kc, ir = t % panels * MR;
+        int64_t kc = j->k - pc < j->bl.kc ? j->k - pc : j->bl.kc;
+        int rows = mc - ir < MR ? (int)(mc - ir) : MR;
+        j->kr->pack(ap + pc * mp + ir * kc, j->X + (ic + ir) * j->k + pc, j->k, rows, MR, kc);
+    }
+}
+
+/* One thread's slab of the block: Y rows ic+r0 .. ic+r1 (r0, r1 multiples of MR within the
+ * block, r1 clipped to mc) × columns n0 .. n1. bbuf holds a KC × NC B panel. */
+static void gemm_slab(const gemm_job *j, const float *ap, int64_t ic, int64_t mc, int64_t r0,
+                      int64_t r1, int64_t n0, int64_t n1, float *bbuf)
+{
+    const sb_gemm_kernel *kr = j->kr;
     const int MR = kr->mr, NR = kr->nr;
+    const int64_t n = j->n, k = j->k, mp = (mc + MR - 1) / MR * MR;
+    float *Y = j->Y;
     float ct[16 * 64] __attribute__((aligned(64))); /* scratch tile for edges, MR*NR <= 1024 */
-    for (int64_t jc = n0; jc < n1; jc += bl->nc) {
-        int64_t nc = n1 - jc < bl->nc ? n1 - jc : bl->nc;
-        for (int64_t pc = 0; pc < k; pc += bl->kc) {
-            int64_t kc = k - pc < bl->kc ? k - pc : bl->kc;
+    for (int64_t jc = n0; jc < n1; jc += j->bl.nc) {
+        int64_t nc = n1 - jc < j->bl.nc ? n1 - jc : j->bl.nc;
+        for (int64_t pc = 0; pc < k; pc += j->bl.kc) {
+            int64_t kc = k - pc < j->bl.kc ? k - pc : j->bl.kc;
             int beta = pc > 0;
             for (int64_t jr = 0; jr < nc; jr += NR) {
                 int rows = nc - jr < NR ? (int)(nc - jr) : NR;
-                kr->pack(bbuf + jr * kc, W + (jc + jr) * k + pc, k, rows, NR, kc);
+                kr->pack(bbuf + jr * kc, j->W + (jc + jr) * k + pc, k, rows, NR, kc);
             }
-            for (int64_t ic = m0; ic < m1; ic += bl->mc) {
-                int64_t mc = m1 - ic < bl->mc ? m1 - ic : bl->mc;
-                for (int64_t ir = 0; ir < mc; ir += MR) {
-                    int rows = mc - ir < MR ? (int)(mc - ir) : MR;
-                    kr->pack(abuf + ir * kc, X + (ic + ir) * k + pc, k, rows, MR, kc);
-                }
+            for (int64_t ir = r0; ir < r1; ir += MR) {
+                int mi = r1 - ir < MR ? (int)(r1 - ir) : MR;
+                const float *a = ap + pc * mp + ir * kc;
                 for (int64_t jr = 0; jr < nc; jr += NR) {
                     int nj = nc - jr < NR ? (int)(nc - jr) : NR;
-                    const float *bp = bbuf + jr * kc;
-                    for (int64_t ir = 0; ir < mc; ir += MR) {
-                        int mi = mc - ir < MR ? (int)(mc - ir) : MR;
-                        float *c = Y + (ic + ir) * n + jc + jr;
-                        const float *ap = abuf + ir * kc;
-                        if (mi == MR && nj == NR) {
-                            kr->ukernel(kc, ap, bp, c, n, beta);
-                            continue;
-                        }
-                        kr->ukernel(kc, ap, bp, ct, NR, 0);
-                        for (int i = 0; i < mi; i++)
-                            for (int j = 0; j < nj; j++)
-                                c[i * n + j] = (beta ? c[i * n + j] : 0.0f) + ct[i * NR + j];
+                    float *c = Y + (ic + ir) * n + jc + jr;
+                    const float *b = bbuf + jr * kc;
+                    if (mi == MR && nj == NR) {
+                        kr->ukernel(kc, a, b, c, n, beta);
+                        continue;
                     }
+                    kr->ukernel(kc, a, b, ct, NR, 0);
+                    for (int i = 0; i < mi; i++)
+                        for (int jj = 0; jj < nj; jj++)
+                            c[i * n + jj] = (beta ? c[i * n + jj] : 0.0f) + ct[i * NR + jj];
                 }
             }
         }
@@ -140,24 +161,25 @@ int sb_gemm_f32(const sb_kctx *ctx, float *Y, const float *X, const float *W, in
         gemm_ref(Y, X, W, m, n, k);
         return SB_KOK;
     }
-    blocking bl = blocking_for(kr, k);
+    gemm_job job = {kr, blocking_for(kr, m, k), Y, X, W, m, n, k};
     int nt = sb_kctx_threads(ctx);
-    int64_t tiles_m = (m + kr->mr - 1) / kr->mr, tiles_n = (n + kr->nr - 1) / kr->nr;
     /* Small products do not pay for waking threads (~2 MFLOP per thread is a few µs). */
     double flops = 2.0 * (double)m * (double)n * (double)k;
     if (flops < 2e6 * nt) nt = (int)(flops / 2e6) + 1;
-    int split_n = tiles_n >= 2 * nt || tiles_n >= tiles_m;
-    int64_t units = split_n ? tiles_n : tiles_m;
+    /* Split each block along n (W rows) when there are enough NR tiles, else along m. */
+    int64_t tiles_n = (n + kr->nr - 1) / kr->nr, tiles_mc = (job.bl.mc + kr->mr - 1) / kr->mr;
+    int split_n = tiles_n >= 2 * nt || tiles_n >= tiles_mc;
+    int64_t units = split_n ? tiles_n : tiles_mc;
     if (nt > units) nt = (int)units;
     if (nt < 1) nt = 1;
-    int64_t amax = bl.mc < tiles_m * kr->mr ? bl.mc : tiles_m * kr->mr;
-    int64_t bmax = bl.nc < tiles_n * kr->nr ? bl.nc : tiles_n * kr->nr;
-    size_t abytes = ((size_t)amax * (size_t)bl.kc + 16) * sizeof(float);
-    size_t bbytes = ((size_t)bmax * (size_t)bl.kc + 16) * sizeof(float);
+    int64_t bmax = job.bl.nc < tiles_n * kr->nr ? job.bl.nc : tiles_n * kr->nr;
+    size_t abytes = ((size_t)job.bl.mc * (size_t)k + 16) * sizeof(float);
+    size_t bbytes = ((size_t)bmax * (size_t)job.bl.kc + 16) * sizeof(float);
     abytes = (abytes + 63) & ~(size_t)63;
     bbytes = (bbytes + 63) & ~(size_t)63;
-    float *buf = aligned_alloc(64, (abytes + bbytes) * (size_t)nt);
+    float *buf = aligned_alloc(64, abytes + bbytes * (size_t)nt);
     if (!buf) return SB_KERR_NOMEM;
+    float *ap = buf;
 
 #pragma omp parallel num_threads(nt) if (nt > 1)
     {
@@ -166,18 +188,26 @@ int sb_gemm_f32(const sb_kctx *ctx, float *Y, const float *X, const float *W, in
 #else
         int t = 0;
 #endif
-        int64_t u0 = part_start(units, nt, t), u1 = part_start(units, nt, t + 1);
-        int64_t m0 = 0, m1 = m, n0 = 0, n1 = n;
-        if (split_n) {
-            n0 = u0 * kr->nr;
-            n1 = u1 * kr->nr < n ? u1 * kr->nr : n;
-        } else {
-            m0 = u0 * kr->mr;
-            m1 = u1 * kr->mr < m ? u1 * kr->mr : m;
+        float *bbuf = (float *)(void *)((char *)buf + abytes + (size_t)t * bbytes);
+        for (int64_t ic = 0; ic < m; ic += job.bl.mc) {
+            int64_t mc = m - ic < job.bl.mc ? m - ic : job.bl.mc;
+            pack_a_block(&job, ap, ic, mc); /* ends with a barrier */
+            int64_t tiles_m = (mc + kr->mr - 1) / kr->mr;
+            int64_t u0, u1, r0 = 0, r1 = mc, n0 = 0, n1 = n;
+            if (split_n) {
+                u0 = part_start(tiles_n, nt, t);
+                u1 = part_start(tiles_n, nt, t + 1);
+                n0 = u0 * kr->nr;
+                n1 = u1 * kr->nr < n ? u1 * kr->nr : n;
+            } else {
+                u0 = part_start(tiles_m, nt, t);
+                u1 = part_start(tiles_m, nt, t + 1);
+                r0 = u0 * kr->mr;
+                r1 = u1 * kr->mr < mc ? u1 * kr->mr : mc;
+            }
+            if (r0 < r1 && n0 < n1) gemm_slab(&job, ap, ic, mc, r0, r1, n0, n1, bbuf);
+#pragma omp barrier
         }
-        float *abuf = (float *)(void *)((char *)buf + (size_t)t * (abytes + bbytes));
-        float *bbuf = (float *)(void *)((char *)abuf + abytes);
-        if (m0 < m1 && n0 < n1) gemm_slab(kr, &bl, Y, X, W, n, k, m0, m1, n0, n1, abuf, bbuf);
     }
     free(buf);
     return SB_KOK;

@@ -65,4 +65,25 @@ static inline vf vexp(vf x)
     return _mm256_blendv_ps(y, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
 }
 
+/* e^x for x <= 0 (softmax terms x - max, rescale factors m_old - m_new): the vexp polynomial
+ * without the range blends. x < -87.3 (and -inf) gives 2^-126·e^r ≈ 1.2e-38 instead of 0, which
+ * is negligible next to the row maximum's term 1; NaN propagates (the clamp keeps it). */
+static inline vf vexp_neg(vf x)
+{
+    const vf log2e = vset1(1.44269504088896341f), ln2hi = vset1(0.693359375f), ln2lo = vset1(-2.12194440e-4f);
+    vf xc = _mm256_max_ps(vset1(-87.3365f), x); /* returns x when x is NaN */
+    vf n = _mm256_round_ps(vmul(xc, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    vf r = _mm256_fnmadd_ps(n, ln2hi, xc);
+    r = _mm256_fnmadd_ps(n, ln2lo, r);
+    vf p = vset1(1.9875691500e-4f);
+    p = vfma(p, r, vset1(1.3981999507e-3f));
+    p = vfma(p, r, vset1(8.3334519073e-3f));
+    p = vfma(p, r, vset1(4.1665795894e-2f));
+    p = vfma(p, r, vset1(1.6666665459e-1f));
+    p = vfma(p, r, vset1(5.0000001201e-1f));
+    p = vfma(p, vmul(r, r), vadd(r, vset1(1.0f)));
+    __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return vmul(p, _mm256_castsi256_ps(e));
+}
+
 #endif
