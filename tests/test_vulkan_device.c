@@ -41,6 +41,16 @@ static void test_list_devices(void)
     int n2 = -1;
     CHECK_EQ_INT(sb_vk_list_devices(NULL, 0, &n2, NULL, 0), SB_KOK);
     CHECK_EQ_INT(n2, n);
+    /* explicit index: that device */
+    sb_vk *v0 = NULL;
+    sb_vk_options o0 = {.device_index = n - 1, .validation = 0};
+    CHECK_EQ_INT(sb_vk_open(&o0, &v0, NULL, 0), SB_KOK);
+    if (v0) {
+        CHECK_EQ_INT(sb_vk_device(v0)->index, n - 1);
+        CHECK_STR(sb_vk_device(v0)->name, d[n - 1].name);
+        CHECK_EQ_INT(sb_vk_validation_enabled(v0), 0);
+        sb_vk_close(v0);
+    }
     /* out-of-range index → error with a reason, no crash */
     sb_vk *vk = NULL;
     char err[256];
@@ -132,13 +142,13 @@ static void test_buffers_and_allocator(void)
     sb_vk_memory_usage(vk, &blocks2, NULL);
     CHECK_EQ_INT(blocks2, blocks1);
     sb_vk_buf_free(vk, big);
-    /* Larger than a storage buffer may be: unsupported, not a crash. */
-    uint32_t range = sb_vk_device(vk)->max_storage_buffer_range;
-    if (range < UINT32_MAX) {
+    /* Larger than one allocation may be: unsupported, not a crash. */
+    uint64_t max_alloc = sb_vk_device(vk)->max_allocation;
+    if (max_alloc && max_alloc < SIZE_MAX) {
         sb_vk_buf *huge = (sb_vk_buf *)1;
-        CHECK_EQ_INT(sb_vk_buf_create(vk, (size_t)range + 1, &huge), SB_KERR_UNSUPPORTED);
+        CHECK_EQ_INT(sb_vk_buf_create(vk, (size_t)max_alloc + 1, &huge), SB_KERR_UNSUPPORTED);
         CHECK(huge == NULL);
-        CHECK(strstr(sb_vk_last_error(vk), "maxStorageBufferRange") != NULL);
+        CHECK(strstr(sb_vk_last_error(vk), "maxMemoryAllocationSize") != NULL);
     }
     tv_check_validation();
 }
@@ -328,6 +338,110 @@ static void test_validation_counts(void)
     sb_vk_close(vk);
 }
 
+/* Buffers larger than one binding window (maxStorageBufferRange; lowered to 64 KiB here with
+ * SB_VK_RANGE_LIMIT so the data stay small): tensors at offsets beyond the window, a matmul whose
+ * W spans several windows (split by rows), get_rows from such a table (row by row), and a single
+ * tensor larger than a window (unsupported, named). */
+static void test_large_buffers(void)
+{
+    if (!tv_get()) return;
+    setenv("SB_VK_RANGE_LIMIT", "65536", 1);
+    sb_vk *vk = NULL;
+    char err[256];
+    int st = sb_vk_open(NULL, &vk, err, sizeof err);
+    unsetenv("SB_VK_RANGE_LIMIT");
+    CHECK_MSG(st == SB_KOK, "open: %s", err);
+    if (!vk) return;
+    const sb_kctx ref = {SB_ISA_REF, 1};
+    uint64_t seed = 9;
+    for (int mi = 0; mi < 2; mi++) {
+        /* q8_0 W: 300 rows × 272 bytes = 81600 bytes; q4_0: 300 × 144 = 43200 bytes at an
+         * offset that makes the windows start mid-tensor (rows of 144 bytes, 18-byte blocks) */
+        const sb_type wt = mi ? SB_TYPE_Q4_0 : SB_TYPE_Q8_0;
+        const int64_t m = mi ? 6 : 2, n = 300, k = 256;
+        size_t rb = 0;
+        sb_row_bytes(wt, k, &rb);
+        size_t wbytes = rb * (size_t)n;
+        uint8_t *W = malloc(wbytes);
+        float row[256], X[6 * 256], Y[6 * 300], want[6 * 300];
+        for (int64_t j = 0; j < n; j++) {
+            test_fill_uniform(row, 256, -1, 1, &seed);
+            sb_quantize_row(wt, row, W + (size_t)j * rb, k);
+        }
+        test_fill_uniform(X, (size_t)(m * k), -1, 1, &seed);
+        sb_vk_buf *big;
+        size_t w_off = mi ? 60002 + 2 : 100000, x_off = 200000, y_off = 240000; /* beyond the first window */
+        CHECK_EQ_INT(sb_vk_buf_create(vk, 300000, &big), SB_KOK);
+        CHECK_EQ_INT(sb_vk_buf_upload(vk, big, w_off, W, wbytes), SB_KOK);
+        CHECK_EQ_INT(sb_vk_buf_upload(vk, big, x_off, X, sizeof(float) * (size_t)(m * k)), SB_KOK);
+        CHECK_EQ_INT(sb_vk_begin(vk), SB_KOK);
+        CHECK_EQ_INT(sb_vk_op_matmul(vk, (sb_vk_ref){big, y_off}, (sb_vk_ref){big, x_off}, (sb_vk_ref){big, w_off},
+                                     wt, m, n, k), SB_KOK);
+        sb_vk_timing tm;
+        CHECK_EQ_INT(sb_vk_submit(vk, &tm), SB_KOK);
+        if (!mi) CHECK(tm.dispatches >= 2); /* split */
+        tv_poison(Y, (size_t)(m * n));
+        CHECK_EQ_INT(sb_vk_buf_download(vk, big, y_off, Y, sizeof(float) * (size_t)(m * n)), SB_KOK);
+        sb_matmul(&ref, want, X, W, wt, m, n, k);
+        double e = test_nmse(Y, want, (size_t)(m * n));
+        CHECK_MSG(tv_all_finite(Y, (size_t)(m * n)) && e <= 1e-4, "split matmul m %lld: nmse %g", (long long)m, e);
+        /* get_rows from the same table, row by row */
+        int32_t ids[4] = {299, 0, 150, 151};
+        float g[4 * 256], gw[4 * 256];
+        CHECK_EQ_INT(sb_vk_begin(vk), SB_KOK);
+        CHECK_EQ_INT(sb_vk_op_get_rows(vk, (sb_vk_ref){big, y_off}, (sb_vk_ref){big, w_off}, wt, n, k, ids, 4), SB_KOK);
+        CHECK_EQ_INT(sb_vk_submit(vk, NULL), SB_KOK);
+        tv_poison(g, 4 * 256);
+        CHECK_EQ_INT(sb_vk_buf_download(vk, big, y_off, g, sizeof g), SB_KOK);
+        for (int i = 0; i < 4; i++) sb_dequantize_row(wt, W + (size_t)ids[i] * rb, gw + i * 256, 256);
+        CHECK(test_nmse(g, gw, 4 * 256) == 0);
+        /* one tensor larger than a window */
+        CHECK_EQ_INT(sb_vk_begin(vk), SB_KOK);
+        CHECK_EQ_INT(sb_vk_op_add(vk, (sb_vk_ref){big, 0}, (sb_vk_ref){big, 0}, (sb_vk_ref){big, 0}, 20000), SB_KERR_UNSUPPORTED);
+        CHECK(strstr(sb_vk_last_error(vk), "maxStorageBufferRange") != NULL);
+        CHECK_EQ_INT(sb_vk_submit(vk, NULL), SB_KOK);
+        sb_vk_buf_free(vk, big);
+        free(W);
+    }
+    { /* q4_0 with k = 32: 18-byte rows, so split parts and gathered rows start at offsets ≡ 2 mod 4 */
+        const int64_t n = 4001, k = 32, m = 3;
+        uint8_t *W = malloc(18 * (size_t)n);
+        float row[32], X[3 * 32], *Y = malloc(sizeof(float) * (size_t)(m * n)), *want = malloc(sizeof(float) * (size_t)(m * n));
+        for (int64_t j = 0; j < n; j++) {
+            test_fill_uniform(row, 32, -1, 1, &seed);
+            sb_quantize_row(SB_TYPE_Q4_0, row, W + 18 * j, k);
+        }
+        test_fill_uniform(X, 96, -1, 1, &seed);
+        sb_vk_buf *wb, *ab;
+        CHECK_EQ_INT(sb_vk_buf_create(vk, 18 * (size_t)n, &wb), SB_KOK);
+        CHECK_EQ_INT(sb_vk_buf_create(vk, sizeof(float) * (size_t)(m * n + 96), &ab), SB_KOK);
+        CHECK_EQ_INT(sb_vk_buf_upload(vk, wb, 0, W, 18 * (size_t)n), SB_KOK);
+        CHECK_EQ_INT(sb_vk_buf_upload(vk, ab, 0, X, sizeof X), SB_KOK);
+        int32_t ids[3] = {1, 3999, 4000};
+        CHECK_EQ_INT(sb_vk_begin(vk), SB_KOK);
+        CHECK_EQ_INT(sb_vk_op_matmul(vk, (sb_vk_ref){ab, sizeof X}, (sb_vk_ref){ab, 0}, (sb_vk_ref){wb, 0}, SB_TYPE_Q4_0, m, n, k), SB_KOK);
+        CHECK_EQ_INT(sb_vk_submit(vk, NULL), SB_KOK);
+        tv_poison(Y, (size_t)(m * n));
+        CHECK_EQ_INT(sb_vk_buf_download(vk, ab, sizeof X, Y, sizeof(float) * (size_t)(m * n)), SB_KOK);
+        sb_matmul(&ref, want, X, W, SB_TYPE_Q4_0, m, n, k);
+        double e = test_nmse(Y, want, (size_t)(m * n));
+        CHECK_MSG(tv_all_finite(Y, (size_t)(m * n)) && e <= 1e-4, "split q4_0 matmul: nmse %g", e);
+        CHECK_EQ_INT(sb_vk_begin(vk), SB_KOK);
+        CHECK_EQ_INT(sb_vk_op_get_rows(vk, (sb_vk_ref){ab, 0}, (sb_vk_ref){wb, 0}, SB_TYPE_Q4_0, n, k, ids, 3), SB_KOK);
+        CHECK_EQ_INT(sb_vk_submit(vk, NULL), SB_KOK);
+        float g[96], gw[96];
+        tv_poison(g, 96);
+        CHECK_EQ_INT(sb_vk_buf_download(vk, ab, 0, g, sizeof g), SB_KOK);
+        for (int i = 0; i < 3; i++) sb_dequantize_row(SB_TYPE_Q4_0, W + 18 * (size_t)ids[i], gw + 32 * i, 32);
+        CHECK(test_nmse(g, gw, 96) == 0);
+        sb_vk_buf_free(vk, wb);
+        sb_vk_buf_free(vk, ab);
+        free(W); free(Y); free(want);
+    }
+    CHECK_EQ_INT(sb_vk_validation_errors(vk), 0);
+    sb_vk_close(vk);
+}
+
 int main(void)
 {
     tv_init();
@@ -337,6 +451,7 @@ int main(void)
     RUN(test_batch_chain);
     RUN(test_staging_path);
     RUN(test_long_batch);
+    RUN(test_large_buffers);
     RUN(test_argument_errors);
     RUN(test_validation_counts);
     tv_finish();

@@ -3,8 +3,9 @@
  *
  * Error thresholds (NMSE against ref):
  * - attention, f32 and f16 K/V: 1e-10. The ref accumulates in double; the shader in f32 with an
- *   online softmax (exp of f32 differences, rescaling per tile of 64 keys). f16 K/V are widened to
- *   f32 exactly (unpackHalf2x16), so no fp16 arithmetic is involved.
+ *   online softmax (exp of f32 differences, rescaling per tile of 64 keys; long caches with few
+ *   query×heads are split into parts merged by fa_combine). f16 K/V are widened to f32 exactly
+ *   (unpackHalf2x16), so no fp16 arithmetic is involved.
  * - rmsnorm, softmax, silu_mul: 1e-10 (f32 arithmetic, different summation order / exp).
  * - add, mul: exact (NMSE 0). rope: 1e-12 (the same cos/sin table as ref, computed on the host in
  *   double; only the f32 rotation remains, possibly fused differently). */
@@ -62,6 +63,11 @@ static void test_attention_decode(void)
         check_attention(vk, 1, kv[i] - 1, kv[i] + (i == 4 ? 7 : 0), 4, i < 3 ? 4 : 2, i == 5 ? 128 : 64 + 8 * i, t, &seed);
     }
     check_attention(vk, 1, 99, 100, 2, 1, 256, SB_TYPE_F16, &seed); /* widest head */
+    /* split-K (flash-decoding) path: few query×heads over >= 512 keys; parts end mid-tile, and
+     * with a cache longer than the positions in use some parts hold no keys at all */
+    check_attention(vk, 1, 2999, 3000, 2, 1, 64, SB_TYPE_F32, &seed);
+    check_attention(vk, 2, 300, 1000, 4, 2, 40, SB_TYPE_F16, &seed);
+    check_attention(vk, 3, 600, 700, 8, 4, 32, SB_TYPE_F32, &seed);
     check_attention(vk, 1, 30, 31, 3, 3, 7, SB_TYPE_F32, &seed);    /* odd head_dim */
     tv_check_validation();
 }

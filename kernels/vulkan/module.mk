@@ -6,6 +6,8 @@
 #   mv-<type>           mv.comp      -DWT_<TYPE>     matvec (m <= 4)
 #   getrows-<type>      getrows.comp -DWT_<TYPE>     embedding gather
 #   fa-f32, fa-f16      fa.comp      -DKV_F32/F16    flash attention
+#   fa-*-split          fa.comp      + -DSPLIT       split-K parts (flash-decoding) ...
+#   fa-combine          fa_combine.comp              ... and their merge
 #   add, mul, silu_mul  eltwise.comp -DOP_<OP>
 #   copy-f32, copy-f16 copy.comp    -DDST_F32/F16   f32 → f32/f16 (KV cache writes)
 #   rmsnorm, softmax, rope
@@ -29,6 +31,9 @@ VK_VARIANTS := $(foreach t,$(VK_WTYPES),\
     mv-$(word 1,$(subst :, ,$(t)))-sg|mv|-DWT_$(word 2,$(subst :, ,$(t)))@-DSUBGROUP \
     getrows-$(word 1,$(subst :, ,$(t)))|getrows|-DWT_$(word 2,$(subst :, ,$(t)))) \
     fa-f32|fa|-DKV_F32 fa-f16|fa|-DKV_F16 fa-f32-sg|fa|-DKV_F32@-DSUBGROUP fa-f16-sg|fa|-DKV_F16@-DSUBGROUP \
+    fa-f32-split|fa|-DKV_F32@-DSPLIT fa-f16-split|fa|-DKV_F16@-DSPLIT \
+    fa-f32-split-sg|fa|-DKV_F32@-DSPLIT@-DSUBGROUP fa-f16-split-sg|fa|-DKV_F16@-DSPLIT@-DSUBGROUP \
+    fa-combine|fa_combine| \
     add|eltwise|-DOP_ADD mul|eltwise|-DOP_MUL silu_mul|eltwise|-DOP_SILU_MUL \
     rmsnorm|rmsnorm| softmax|softmax| rope|rope| rmsnorm-sg|rmsnorm|-DSUBGROUP softmax-sg|softmax|-DSUBGROUP \
     copy-f32|copy|-DDST_F32 copy-f16|copy|-DDST_F16

@@ -334,6 +334,7 @@ static void fill_info(sb_vk *vk, VkPhysicalDevice pd, int index, sb_vk_device_in
     d->max_workgroup_invocations = props.limits.maxComputeWorkGroupInvocations;
     d->max_shared_memory = props.limits.maxComputeSharedMemorySize;
     d->max_storage_buffer_range = props.limits.maxStorageBufferRange;
+    d->min_storage_offset_align = (uint32_t)props.limits.minStorageBufferOffsetAlignment;
     d->max_allocation = m3.maxMemoryAllocationSize;
     d->subgroup_size = sub.subgroupSize;
     d->subgroup_arithmetic = (sub.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&

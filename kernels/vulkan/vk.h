@@ -17,8 +17,11 @@
  *
  * Tensors on the device are named by (buffer, byte offset): sb_vk_ref. Offsets must be multiples of
  * 4 bytes (the shaders address storage as uint words; quantized blocks are byte-addressed inside
- * those words, so weight rows of any byte length work). A buffer is at most
- * maxStorageBufferRange bytes (128 MiB on lavapipe) — larger tensors are SB_KERR_UNSUPPORTED.
+ * those words, so weight rows of any byte length work). A buffer may be larger than the device's
+ * maxStorageBufferRange (128 MiB on lavapipe): each dispatch binds a window of it around the
+ * tensors it touches. A matmul whose W exceeds the window is split by rows of W, and get_rows
+ * from such a table gathers row by row; any other single tensor larger than
+ * maxStorageBufferRange is SB_KERR_UNSUPPORTED.
  *
  * Environment: SB_VK_DEVICE=N selects device N (see sb_vk_list_devices; default: prefer a discrete
  * GPU, then integrated, virtual, CPU); SB_VK_VALIDATION=1 enables VK_LAYER_KHRONOS_validation with
@@ -63,6 +66,7 @@ typedef struct sb_vk_device_info {
     uint32_t max_workgroup_invocations;
     uint32_t max_shared_memory;      /* bytes per workgroup                                     */
     uint32_t max_storage_buffer_range; /* bytes                                                  */
+    uint32_t min_storage_offset_align; /* minStorageBufferOffsetAlignment, bytes                   */
     uint64_t max_allocation;         /* bytes of one VkDeviceMemory (0 if unknown)              */
     uint32_t subgroup_size;          /* 0 if unknown                                            */
     int subgroup_arithmetic;         /* subgroupAdd etc. in compute shaders                     */
@@ -117,7 +121,8 @@ typedef struct sb_vk_ref {
     size_t off;
 } sb_vk_ref;
 
-/* Creates a device buffer of `bytes` bytes, sub-allocated from a large memory block (host-visible
+/* Creates a device buffer of `bytes` bytes (at most maxMemoryAllocationSize), sub-allocated from a
+ * large memory block, or a block of its own when larger than one (host-visible
  * where the device has unified memory, device-local otherwise). Contents are undefined. */
 int sb_vk_buf_create(sb_vk *vk, size_t bytes, sb_vk_buf **out);
 void sb_vk_buf_free(sb_vk *vk, sb_vk_buf *b);

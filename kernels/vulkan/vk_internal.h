@@ -62,6 +62,7 @@ typedef struct vk_block {
 struct sb_vk_buf {
     VkBuffer buffer;
     size_t size;        /* bytes the caller asked for */
+    uint64_t vksize;    /* size of the VkBuffer (size rounded up to 16) */
     int block;          /* index into vk->blocks */
     uint64_t off, span; /* the range of the block this buffer holds */
     sb_vk_buf *next;    /* list of live buffers, freed at close */
@@ -92,6 +93,7 @@ struct sb_vk {
     VkQueue queue;
     int lost;                    /* device lost or a submit failed: every later call fails */
     int use_subgroup;            /* pick the -sg shader variants (subgroup arithmetic) */
+    uint64_t range_limit;        /* bytes of one descriptor window (maxStorageBufferRange) */
     char err[512];
 
     /* memory */

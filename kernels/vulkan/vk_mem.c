@@ -142,9 +142,9 @@ static int buf_create_type(sb_vk *vk, size_t bytes, uint32_t type, sb_vk_buf **o
 {
     *out = NULL;
     if (vk->lost) return sb_vk_errf(vk, SB_KERR_DEVICE, "device lost earlier");
-    if (bytes > vk->info.max_storage_buffer_range)
-        return sb_vk_errf(vk, SB_KERR_UNSUPPORTED, "buffer of %zu bytes exceeds maxStorageBufferRange %u",
-                          bytes, vk->info.max_storage_buffer_range);
+    if (vk->info.max_allocation && bytes > vk->info.max_allocation - 16)
+        return sb_vk_errf(vk, SB_KERR_UNSUPPORTED, "buffer of %zu bytes exceeds maxMemoryAllocationSize %llu",
+                          bytes, (unsigned long long)vk->info.max_allocation);
     size_t size = bytes < 16 ? 16 : (bytes + 15) / 16 * 16;
     sb_vk_buf *b = calloc(1, sizeof *b);
     if (!b) return sb_vk_errf(vk, SB_KERR_NOMEM, "out of host memory");
@@ -188,6 +188,7 @@ static int buf_create_type(sb_vk *vk, size_t bytes, uint32_t type, sb_vk_buf **o
         return st;
     }
     b->size = bytes;
+    b->vksize = size;
     b->block = bi;
     b->off = off;
     b->span = span;

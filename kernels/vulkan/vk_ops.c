@@ -40,6 +40,11 @@ static const wfmt *find_wfmt(sb_type t)
 
 int sb_vk_ops_init(sb_vk *vk)
 {
+    /* SB_VK_RANGE_LIMIT=bytes lowers the binding window (tests use it to exercise the splitting
+     * of tensors larger than a window with small data). */
+    vk->range_limit = vk->info.max_storage_buffer_range / 4 * 4;
+    const char *rl = getenv("SB_VK_RANGE_LIMIT");
+    if (rl && atoll(rl) >= 4096 && (uint64_t)atoll(rl) < vk->range_limit) vk->range_limit = (uint64_t)atoll(rl) / 4 * 4;
     const char *sg = getenv("SB_VK_SUBGROUP");
     /* The matvec shader's subgroup variant needs subgroups that divide its 32-invocation rows. */
     vk->use_subgroup = vk->info.subgroup_arithmetic && vk->info.subgroup_size >= 1 && vk->info.subgroup_size <= 32 &&
@@ -274,10 +279,33 @@ static int add_temp(sb_vk *vk, size_t bytes, sb_vk_buf **out)
     return st;
 }
 
-/* Records one dispatch of variant `name` with up to SB_VK_NBIND buffers (NULL → dummy) and
- * `push_bytes` of push constants. A batch that ran out of descriptor sets is submitted, waited
- * for and restarted transparently. */
-static int dispatch(sb_vk *vk, const char *name, sb_vk_buf *const bufs[SB_VK_NBIND], const void *push,
+/* A window of a buffer bound to one descriptor: [base, base + range), base a multiple of
+ * minStorageBufferOffsetAlignment, range <= maxStorageBufferRange. buf NULL: the dummy buffer. */
+typedef struct vk_win {
+    sb_vk_buf *buf;
+    uint64_t base, range;
+} vk_win;
+
+/* The window of r's buffer that holds the `len` bytes at r.off; *rel = r.off - base, the offset
+ * the shader sees. SB_KERR_UNSUPPORTED when the tensor alone exceeds the window limit. */
+static int window(sb_vk *vk, sb_vk_ref r, uint64_t len, vk_win *w, uint32_t *rel)
+{
+    uint64_t align = vk->info.min_storage_offset_align > 4 ? vk->info.min_storage_offset_align : 4;
+    uint64_t base = r.off / align * align;
+    if (r.off - base + len > vk->range_limit)
+        return sb_vk_errf(vk, SB_KERR_UNSUPPORTED, "tensor of %llu bytes exceeds maxStorageBufferRange (%llu)",
+                          (unsigned long long)len, (unsigned long long)vk->range_limit);
+    w->buf = r.buf;
+    w->base = base;
+    w->range = r.buf->vksize - base < vk->range_limit ? r.buf->vksize - base : vk->range_limit;
+    *rel = (uint32_t)(r.off - base);
+    return SB_KOK;
+}
+
+/* Records one dispatch of variant `name` with up to SB_VK_NBIND buffer windows and `push_bytes`
+ * of push constants. A batch that ran out of descriptor sets is submitted, waited for and
+ * restarted transparently. */
+static int dispatch(sb_vk *vk, const char *name, const vk_win win[SB_VK_NBIND], const void *push,
                     uint32_t push_bytes, uint32_t gx, uint32_t gy, uint32_t gz)
 {
     if (gx == 0 || gy == 0 || gz == 0) return SB_KOK;
@@ -299,8 +327,10 @@ static int dispatch(sb_vk *vk, const char *name, sb_vk_buf *const bufs[SB_VK_NBI
     VkDescriptorBufferInfo bi[SB_VK_NBIND];
     VkWriteDescriptorSet wr[SB_VK_NBIND];
     for (uint32_t i = 0; i < SB_VK_NBIND; i++) {
-        sb_vk_buf *b = bufs[i] ? bufs[i] : vk->dummy;
-        bi[i] = (VkDescriptorBufferInfo){.buffer = b->buffer, .offset = 0, .range = VK_WHOLE_SIZE};
+        if (win[i].buf)
+            bi[i] = (VkDescriptorBufferInfo){.buffer = win[i].buf->buffer, .offset = win[i].base, .range = win[i].range};
+        else
+            bi[i] = (VkDescriptorBufferInfo){.buffer = vk->dummy->buffer, .offset = 0, .range = VK_WHOLE_SIZE};
         wr[i] = (VkWriteDescriptorSet){.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, .dstSet = set,
                                        .dstBinding = i, .descriptorCount = 1,
                                        .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
@@ -364,7 +394,6 @@ static int row_bytes(sb_vk *vk, sb_type t, int64_t k, uint64_t *out)
     return SB_KOK;
 }
 
-static uint32_t words(sb_vk_ref r) { return (uint32_t)(r.off / 4); }
 
 /* Lays `n` workgroups out as x × y with x <= 65535. */
 static void grid2(uint64_t n, uint32_t *gx, uint32_t *gy)
@@ -374,6 +403,33 @@ static void grid2(uint64_t n, uint32_t *gx, uint32_t *gy)
 }
 
 /* ---------------------------------------------------------------- device operations */
+
+/* One dispatch of the matmul shaders over W rows [j0, j0+nj) (Y columns j0 ..). */
+static int matmul_part(sb_vk *vk, sb_vk_ref Y, sb_vk_ref X, sb_vk_ref W, sb_type wtype, int64_t m, int64_t n,
+                       int64_t k, uint64_t rb, int64_t j0, int64_t nj)
+{
+    vk_win w[SB_VK_NBIND] = {{0}};
+    uint32_t yr, xr, wr;
+    sb_vk_ref Yj = {Y.buf, Y.off + (size_t)j0 * 4}, Wj = {W.buf, W.off + (size_t)((uint64_t)j0 * rb)};
+    int st;
+    if ((st = window(vk, Yj, ((uint64_t)(m - 1) * (uint64_t)n + (uint64_t)nj) * 4, &w[0], &yr)) ||
+        (st = window(vk, X, (uint64_t)m * (uint64_t)k * 4, &w[1], &xr)) ||
+        (st = window(vk, Wj, (uint64_t)nj * rb, &w[2], &wr)))
+        return st;
+    struct { uint32_t m, n, k, ldy, y_off, x_off, w_off, row_bytes; } pc = {
+        (uint32_t)m, (uint32_t)nj, (uint32_t)k, (uint32_t)n, yr / 4, xr / 4, wr, (uint32_t)rb};
+    char name[32];
+    if (m <= 4) {
+        uint32_t gx, gy;
+        grid2(((uint64_t)nj + 3) / 4, &gx, &gy); /* 4 W rows per workgroup */
+        snprintf(name, sizeof name, "mv-%s", find_wfmt(wtype)->name);
+        return dispatch(vk, name, w, &pc, sizeof pc, gx, gy, 1);
+    }
+    uint64_t gx = ((uint64_t)nj + 63) / 64, gy = ((uint64_t)m + 63) / 64;
+    if (gx > MAX_GROUPS || gy > MAX_GROUPS) return sb_vk_errf(vk, SB_KERR_UNSUPPORTED, "matmul too large for one dispatch");
+    snprintf(name, sizeof name, "mm-%s", find_wfmt(wtype)->name);
+    return dispatch(vk, name, w, &pc, sizeof pc, (uint32_t)gx, (uint32_t)gy, 1);
+}
 
 int sb_vk_op_matmul(sb_vk *vk, sb_vk_ref Y, sb_vk_ref X, sb_vk_ref W, sb_type wtype, int64_t m, int64_t n,
                     int64_t k)
@@ -386,22 +442,14 @@ int sb_vk_op_matmul(sb_vk *vk, sb_vk_ref Y, sb_vk_ref X, sb_vk_ref W, sb_type wt
     if (__builtin_mul_overflow(rb, (uint64_t)n, &wb)) return sb_vk_errf(vk, SB_KERR_ARG, "W too large");
     if ((st = need(vk, Y, yb, "matmul Y")) || (st = need(vk, X, xb, "matmul X")) || (st = need(vk, W, wb, "matmul W")))
         return st;
-    if (W.off % 2) return sb_vk_errf(vk, SB_KERR_ARG, "matmul W: odd offset");
     if (m == 0 || n == 0) return SB_KOK;
-    struct { uint32_t m, n, k, y_off, x_off, w_off, row_bytes; } pc = {
-        (uint32_t)m, (uint32_t)n, (uint32_t)k, words(Y), words(X), (uint32_t)W.off, (uint32_t)rb};
-    char name[32];
-    sb_vk_buf *bufs[SB_VK_NBIND] = {Y.buf, X.buf, W.buf, NULL};
-    if (m <= 4) {
-        uint32_t gx, gy;
-        grid2(((uint64_t)n + 3) / 4, &gx, &gy); /* 4 W rows per workgroup */
-        snprintf(name, sizeof name, "mv-%s", find_wfmt(wtype)->name);
-        st = dispatch(vk, name, bufs, &pc, sizeof pc, gx, gy, 1);
-    } else {
-        uint64_t gx = ((uint64_t)n + 63) / 64, gy = ((uint64_t)m + 63) / 64;
-        if (gx > MAX_GROUPS || gy > MAX_GROUPS) return sb_vk_errf(vk, SB_KERR_UNSUPPORTED, "matmul too large for one dispatch");
-        snprintf(name, sizeof name, "mm-%s", find_wfmt(wtype)->name);
-        st = dispatch(vk, name, bufs, &pc, sizeof pc, (uint32_t)gx, (uint32_t)gy, 1);
+    /* W rows per dispatch: all of them when W fits in one binding window, else as many as fit
+     * (a window starts up to one alignment unit before the rows it holds). */
+    uint64_t fit = (vk->range_limit - 256) / (rb ? rb : 1);
+    if (fit == 0) return sb_vk_errf(vk, SB_KERR_UNSUPPORTED, "matmul: one W row exceeds maxStorageBufferRange");
+    for (int64_t j0 = 0; j0 < n && st == SB_KOK; j0 += (int64_t)fit) {
+        int64_t nj = (uint64_t)(n - j0) < fit ? n - j0 : (int64_t)fit;
+        st = matmul_part(vk, Y, X, W, wtype, m, n, k, rb, j0, nj);
     }
     return st;
 }
@@ -412,7 +460,7 @@ int sb_vk_op_attention(sb_vk *vk, sb_vk_ref out, sb_vk_ref Q, sb_vk_ref K, sb_vk
     if (st) return st;
     if (!p) return sb_vk_errf(vk, SB_KERR_ARG, "attention: NULL params");
     if (p->m < 0 || p->pos < 0 || p->n_kv < 0 || p->n_head <= 0 || p->n_kv_head <= 0 || p->head_dim <= 0 ||
-        p->n_head % p->n_kv_head != 0 || p->pos > INT64_MAX - p->m || p->n_kv < p->pos + p->m)
+        p->n_head % p->n_kv_head != 0 || p->pos > INT64_MAX - p->m || p->n_kv < p->pos + p->m || !isfinite(p->scale))
         return sb_vk_errf(vk, SB_KERR_ARG, "attention: bad shape (m %lld pos %lld n_kv %lld heads %d/%d)",
                           (long long)p->m, (long long)p->pos, (long long)p->n_kv, p->n_head, p->n_kv_head);
     if (p->head_dim > 256) return sb_vk_errf(vk, SB_KERR_UNSUPPORTED, "attention: head_dim %d > 256", p->head_dim);
@@ -427,16 +475,49 @@ int sb_vk_op_attention(sb_vk *vk, sb_vk_ref out, sb_vk_ref Q, sb_vk_ref K, sb_vk
         (st = need(vk, K, kvb, "attention K")) || (st = need(vk, V, kvb, "attention V")))
         return st;
     if ((uint64_t)p->pos + (uint64_t)p->m > UINT32_MAX) return sb_vk_errf(vk, SB_KERR_ARG, "attention: position too large");
-    sb_vk_buf *bufs[SB_VK_NBIND] = {out.buf, Q.buf, K.buf, V.buf};
+    if (p->m == 0) return SB_KOK;
+    vk_win w[SB_VK_NBIND] = {{0}};
+    uint32_t orl, qrl, krl, vrl;
+    if ((st = window(vk, out, qb, &w[0], &orl)) || (st = window(vk, Q, qb, &w[1], &qrl)) ||
+        (st = window(vk, K, kvb, &w[2], &krl)) || (st = window(vk, V, kvb, &w[3], &vrl)))
+        return st;
+    /* Few (query, head) pairs over a long cache leave most of a GPU idle: split the keys into
+     * parts of `chunk` (a multiple of the 64-key tile) and merge them (flash-decoding). */
+    uint32_t nsplit = 1, chunk = 0;
+    if (p->m * p->n_head < 64 && p->n_kv >= 512 && p->m <= MAX_GROUPS) {
+        nsplit = (uint32_t)((p->n_kv + 255) / 256);
+        if (nsplit > 32) nsplit = 32;
+        chunk = (uint32_t)(((p->n_kv + nsplit - 1) / nsplit + 63) / 64 * 64);
+        nsplit = (uint32_t)((p->n_kv + chunk - 1) / chunk);
+    }
+    if (nsplit > 1) {
+        sb_vk_buf *parts;
+        uint64_t pbytes = (uint64_t)p->m * (uint64_t)p->n_head * nsplit * (uint64_t)(p->head_dim + 2) * 4;
+        vk_win pw[SB_VK_NBIND] = {{0}}, cw[SB_VK_NBIND] = {{0}};
+        uint32_t prl, crl;
+        if ((st = add_temp(vk, (size_t)pbytes, &parts)) || (st = window(vk, (sb_vk_ref){parts, 0}, pbytes, &pw[0], &prl)))
+            return st;
+        pw[1] = w[1], pw[2] = w[2], pw[3] = w[3];
+        struct { uint32_t m, pos, n_kv, n_head, n_kv_head, head_dim, o_off, q_off, k_off, v_off; float scale; uint32_t chunk, nsplit; } pc = {
+            (uint32_t)p->m, (uint32_t)p->pos, (uint32_t)p->n_kv, (uint32_t)p->n_head, (uint32_t)p->n_kv_head,
+            (uint32_t)p->head_dim, prl / 4, qrl / 4, krl / 4, vrl / 4, p->scale, chunk, nsplit};
+        st = dispatch(vk, p->kv_type == SB_TYPE_F16 ? "fa-f16-split" : "fa-f32-split", pw, &pc, sizeof pc,
+                      (uint32_t)p->n_head, (uint32_t)p->m, nsplit);
+        cw[0] = w[0];
+        if (st || (st = window(vk, (sb_vk_ref){parts, 0}, pbytes, &cw[1], &crl))) return st;
+        struct { uint32_t n_head, head_dim, nsplit, o_off, p_off; } cc = {
+            (uint32_t)p->n_head, (uint32_t)p->head_dim, nsplit, orl / 4, crl / 4};
+        return dispatch(vk, "fa-combine", cw, &cc, sizeof cc, (uint32_t)p->n_head, (uint32_t)p->m, 1);
+    }
     const char *name = p->kv_type == SB_TYPE_F16 ? "fa-f16" : "fa-f32";
     /* One workgroup per (head, query); queries beyond 65535 go in further dispatches. */
     for (int64_t i0 = 0; i0 < p->m && st == SB_KOK; i0 += MAX_GROUPS) {
         int64_t mi = p->m - i0 < MAX_GROUPS ? p->m - i0 : MAX_GROUPS;
         uint32_t row_words = (uint32_t)(i0 * p->n_head * p->head_dim);
-        struct { uint32_t m, pos, n_kv, n_head, n_kv_head, head_dim, o_off, q_off, k_off, v_off; float scale; } pc = {
+        struct { uint32_t m, pos, n_kv, n_head, n_kv_head, head_dim, o_off, q_off, k_off, v_off; float scale; uint32_t chunk, nsplit; } pc = {
             (uint32_t)mi, (uint32_t)(p->pos + i0), (uint32_t)p->n_kv, (uint32_t)p->n_head, (uint32_t)p->n_kv_head,
-            (uint32_t)p->head_dim, words(out) + row_words, words(Q) + row_words, words(K), words(V), p->scale};
-        st = dispatch(vk, name, bufs, &pc, sizeof pc, (uint32_t)p->n_head, (uint32_t)mi, 1);
+            (uint32_t)p->head_dim, orl / 4 + row_words, qrl / 4 + row_words, krl / 4, vrl / 4, p->scale, 0, 1};
+        st = dispatch(vk, name, w, &pc, sizeof pc, (uint32_t)p->n_head, (uint32_t)mi, 1);
     }
     return st;
 }
@@ -445,17 +526,21 @@ int sb_vk_op_rmsnorm(sb_vk *vk, sb_vk_ref y, sb_vk_ref x, sb_vk_ref w, int64_t r
 {
     int st = ready(vk);
     if (st) return st;
+    if (!(eps >= 0)) return sb_vk_errf(vk, SB_KERR_ARG, "rmsnorm: eps %g", (double)eps);
     uint64_t xb, wb;
     if ((st = f32_bytes(vk, rows, n, 1, &xb)) || (st = f32_bytes(vk, n, 1, 1, &wb))) return st;
     if ((st = need(vk, y, xb, "rmsnorm y")) || (st = need(vk, x, xb, "rmsnorm x")) || (st = need(vk, w, wb, "rmsnorm w")))
         return st;
-    if (n == 0) return SB_KOK;
-    struct { uint32_t rows, n, y_off, x_off, w_off; float eps; } pc = {
-        (uint32_t)rows, (uint32_t)n, words(y), words(x), words(w), eps};
+    if (n == 0 || rows == 0) return SB_KOK;
+    vk_win win[SB_VK_NBIND] = {{0}};
+    uint32_t yr, xr, wr;
+    if ((st = window(vk, y, xb, &win[0], &yr)) || (st = window(vk, x, xb, &win[1], &xr)) ||
+        (st = window(vk, w, wb, &win[2], &wr)))
+        return st;
+    struct { uint32_t rows, n, y_off, x_off, w_off; float eps; } pc = {(uint32_t)rows, (uint32_t)n, yr / 4, xr / 4, wr / 4, eps};
     uint32_t gx, gy;
     grid2((uint64_t)rows, &gx, &gy);
-    sb_vk_buf *bufs[SB_VK_NBIND] = {y.buf, x.buf, w.buf, NULL};
-    return dispatch(vk, "rmsnorm", bufs, &pc, sizeof pc, gx, gy, 1);
+    return dispatch(vk, "rmsnorm", win, &pc, sizeof pc, gx, gy, 1);
 }
 
 /* Records `bytes` of host data into a fresh batch-temporary buffer (vkCmdUpdateBuffer takes at
@@ -492,6 +577,9 @@ int sb_vk_op_rope(sb_vk *vk, sb_vk_ref x, int64_t m, int n_heads, int head_dim, 
     if ((st = f32_bytes(vk, m, n_heads, head_dim, &xb)) || (st = f32_bytes(vk, m, p->n_rot, 1, &tb))) return st;
     if ((st = need(vk, x, xb, "rope x"))) return st;
     if (m == 0) return SB_KOK;
+    vk_win w[SB_VK_NBIND] = {{0}};
+    uint32_t xr, tr;
+    if ((st = window(vk, x, xb, &w[0], &xr))) return st;
     float *tab = malloc((size_t)tb);
     if (!tab) return sb_vk_errf(vk, SB_KERR_NOMEM, "out of host memory");
     /* The same θ as the ref kernel (kernels/ops.c), in double. */
@@ -507,12 +595,11 @@ int sb_vk_op_rope(sb_vk *vk, sb_vk_ref x, int64_t m, int n_heads, int head_dim, 
     sb_vk_buf *tbuf;
     st = record_data(vk, tab, (size_t)tb, &tbuf);
     free(tab);
-    if (st) return st;
+    if (st || (st = window(vk, (sb_vk_ref){tbuf, 0}, tb, &w[1], &tr))) return st;
     struct { uint32_t m, n_heads, head_dim, n_rot, mode, x_off; } pc = {
-        (uint32_t)m, (uint32_t)n_heads, (uint32_t)head_dim, (uint32_t)p->n_rot, (uint32_t)p->mode, words(x)};
+        (uint32_t)m, (uint32_t)n_heads, (uint32_t)head_dim, (uint32_t)p->n_rot, (uint32_t)p->mode, xr / 4};
     uint64_t groups = ((uint64_t)m * (uint64_t)n_heads * (uint64_t)h + 255) / 256;
-    sb_vk_buf *bufs[SB_VK_NBIND] = {x.buf, tbuf, NULL, NULL};
-    return dispatch(vk, "rope", bufs, &pc, sizeof pc, groups < MAX_GROUPS ? (uint32_t)groups : MAX_GROUPS, 1, 1);
+    return dispatch(vk, "rope", w, &pc, sizeof pc, groups < MAX_GROUPS ? (uint32_t)groups : MAX_GROUPS, 1, 1);
 }
 
 int sb_vk_op_softmax(sb_vk *vk, sb_vk_ref x, int64_t rows, int64_t n)
@@ -521,12 +608,14 @@ int sb_vk_op_softmax(sb_vk *vk, sb_vk_ref x, int64_t rows, int64_t n)
     if (st) return st;
     uint64_t xb;
     if ((st = f32_bytes(vk, rows, n, 1, &xb)) || (st = need(vk, x, xb, "softmax x"))) return st;
-    if (n == 0) return SB_KOK;
-    struct { uint32_t rows, n, x_off; } pc = {(uint32_t)rows, (uint32_t)n, words(x)};
+    if (n == 0 || rows == 0) return SB_KOK;
+    vk_win w[SB_VK_NBIND] = {{0}};
+    uint32_t xr;
+    if ((st = window(vk, x, xb, &w[0], &xr))) return st;
+    struct { uint32_t rows, n, x_off; } pc = {(uint32_t)rows, (uint32_t)n, xr / 4};
     uint32_t gx, gy;
     grid2((uint64_t)rows, &gx, &gy);
-    sb_vk_buf *bufs[SB_VK_NBIND] = {x.buf, NULL, NULL, NULL};
-    return dispatch(vk, "softmax", bufs, &pc, sizeof pc, gx, gy, 1);
+    return dispatch(vk, "softmax", w, &pc, sizeof pc, gx, gy, 1);
 }
 
 /* y = a op b over n elements, b of b_n elements indexed modulo b_n (b_n divides n). */
@@ -541,10 +630,14 @@ static int eltwise(sb_vk *vk, const char *name, sb_vk_ref y, sb_vk_ref a, sb_vk_
         return st;
     if (n == 0) return SB_KOK;
     if (b_n == 0 || n % b_n) return sb_vk_errf(vk, SB_KERR_SHAPE, "%s: %lld elements, b of %lld", name, (long long)n, (long long)b_n);
-    struct { uint32_t n, b_n, y_off, a_off, b_off; } pc = {(uint32_t)n, (uint32_t)b_n, words(y), words(a), words(b)};
+    vk_win w[SB_VK_NBIND] = {{0}};
+    uint32_t yr, ar, br;
+    if ((st = window(vk, y, bytes, &w[0], &yr)) || (st = window(vk, a, bytes, &w[1], &ar)) ||
+        (st = window(vk, b, bbytes, &w[2], &br)))
+        return st;
+    struct { uint32_t n, b_n, y_off, a_off, b_off; } pc = {(uint32_t)n, (uint32_t)b_n, yr / 4, ar / 4, br / 4};
     uint64_t groups = ((uint64_t)n + 255) / 256;
-    sb_vk_buf *bufs[SB_VK_NBIND] = {y.buf, a.buf, b.buf, NULL};
-    return dispatch(vk, name, bufs, &pc, sizeof pc, groups < MAX_GROUPS ? (uint32_t)groups : MAX_GROUPS, 1, 1);
+    return dispatch(vk, name, w, &pc, sizeof pc, groups < MAX_GROUPS ? (uint32_t)groups : MAX_GROUPS, 1, 1);
 }
 
 int sb_vk_op_silu_mul(sb_vk *vk, sb_vk_ref y, sb_vk_ref gate, sb_vk_ref up, int64_t n)
@@ -559,6 +652,23 @@ int sb_vk_op_add_row(sb_vk *vk, sb_vk_ref y, sb_vk_ref a, sb_vk_ref b, int64_t r
     if (rows < 0 || n < 0 || (n > 0 && rows > INT64_MAX / n)) return vk ? sb_vk_errf(vk, SB_KERR_ARG, "add_row: bad shape") : SB_KERR_ARG;
     if (rows == 0 || n == 0) return ready(vk);
     return eltwise(vk, "add", y, a, b, rows * n, n);
+}
+
+/* One get_rows dispatch: ids[ids_off ..+n_ids) of the ids buffer, rows of the table window. */
+static int get_rows_part(sb_vk *vk, const char *name, sb_vk_ref y, sb_vk_ref table, uint64_t table_bytes,
+                         sb_vk_buf *idb, uint32_t ids_off, int64_t n_ids, int64_t n_cols, uint64_t rb)
+{
+    vk_win w[SB_VK_NBIND] = {{0}};
+    uint32_t yr, ir, tr;
+    uint64_t yb = (uint64_t)n_ids * (uint64_t)n_cols * 4;
+    int st;
+    if ((st = window(vk, y, yb, &w[0], &yr)) || (st = window(vk, (sb_vk_ref){idb, 0}, idb->size, &w[1], &ir)) ||
+        (st = window(vk, table, table_bytes, &w[2], &tr)))
+        return st;
+    struct { uint32_t n_ids, n_cols, y_off, ids_off, w_off, row_bytes; } pc = {
+        (uint32_t)n_ids, (uint32_t)n_cols, yr / 4, ir / 4 + ids_off, tr, (uint32_t)rb};
+    uint64_t groups = (yb / 4 + 255) / 256;
+    return dispatch(vk, name, w, &pc, sizeof pc, groups < MAX_GROUPS ? (uint32_t)groups : MAX_GROUPS, 1, 1);
 }
 
 int sb_vk_op_get_rows(sb_vk *vk, sb_vk_ref y, sb_vk_ref table, sb_type t, int64_t n_rows, int64_t n_cols,
@@ -577,15 +687,24 @@ int sb_vk_op_get_rows(sb_vk *vk, sb_vk_ref y, sb_vk_ref table, sb_type t, int64_
             return sb_vk_errf(vk, SB_KERR_ARG, "get_rows: id %d at %lld outside [0, %lld)", ids[i], (long long)i,
                               (long long)n_rows);
     if (n_ids == 0 || n_cols == 0) return SB_KOK;
-    sb_vk_buf *idb;
-    if ((st = record_data(vk, ids, (size_t)n_ids * 4, &idb))) return st;
-    struct { uint32_t n_ids, n_cols, y_off, ids_off, w_off, row_bytes; } pc = {
-        (uint32_t)n_ids, (uint32_t)n_cols, words(y), 0, (uint32_t)table.off, (uint32_t)rb};
     char name[32];
     snprintf(name, sizeof name, "getrows-%s", find_wfmt(t)->name);
-    uint64_t groups = (yb / 4 + 255) / 256;
-    sb_vk_buf *bufs[SB_VK_NBIND] = {y.buf, idb, table.buf, NULL};
-    return dispatch(vk, name, bufs, &pc, sizeof pc, groups < MAX_GROUPS ? (uint32_t)groups : MAX_GROUPS, 1, 1);
+    sb_vk_buf *idb;
+    if (tb + 256 <= vk->range_limit) { /* the whole table in one window: one dispatch */
+        if ((st = record_data(vk, ids, (size_t)n_ids * 4, &idb))) return st;
+        return get_rows_part(vk, name, y, table, tb, idb, 0, n_ids, n_cols, rb);
+    }
+    /* A table larger than a window: one dispatch per id, the window at that row (id 0 in it). */
+    static const int32_t zero = 0;
+    if ((st = record_data(vk, &zero, 4, &idb))) return st;
+    for (int64_t i = 0; i < n_ids && st == SB_KOK; i++) {
+        sb_vk_ref yi = {y.buf, y.off + (size_t)((uint64_t)i * (uint64_t)n_cols * 4)};
+        sb_vk_ref row = {table.buf, table.off + (size_t)((uint64_t)ids[i] * rb)};
+        /* row.off may be any even byte offset (e.g. 18-byte q4_0 rows): the window starts at the
+         * aligned offset below it and the shader's byte offset covers the rest. */
+        st = get_rows_part(vk, name, yi, row, rb, idb, 0, 1, n_cols, rb);
+    }
+    return st;
 }
 
 int sb_vk_op_copy(sb_vk *vk, sb_vk_ref dst, sb_type dst_type, sb_vk_ref src, int64_t n)
@@ -596,14 +715,16 @@ int sb_vk_op_copy(sb_vk *vk, sb_vk_ref dst, sb_type dst_type, sb_vk_ref src, int
         return sb_vk_errf(vk, SB_KERR_UNSUPPORTED, "copy: destination type %d (f32 or f16 only)", (int)dst_type);
     uint64_t sb;
     if ((st = f32_bytes(vk, n, 1, 1, &sb))) return st;
-    if ((st = need(vk, src, sb, "copy src")) ||
-        (st = need(vk, dst, dst_type == SB_TYPE_F16 ? sb / 2 : sb, "copy dst")))
-        return st;
-    struct { uint32_t n, d_off, s_off; } pc = {(uint32_t)n, words(dst), words(src)};
+    uint64_t db = dst_type == SB_TYPE_F16 ? sb / 2 : sb;
+    if ((st = need(vk, src, sb, "copy src")) || (st = need(vk, dst, db, "copy dst"))) return st;
+    if (n == 0) return SB_KOK;
+    vk_win w[SB_VK_NBIND] = {{0}};
+    uint32_t dr, sr;
+    if ((st = window(vk, dst, (db + 3) / 4 * 4, &w[0], &dr)) || (st = window(vk, src, sb, &w[1], &sr))) return st;
+    struct { uint32_t n, d_off, s_off; } pc = {(uint32_t)n, dr / 4, sr / 4};
     uint64_t items = dst_type == SB_TYPE_F16 ? ((uint64_t)n + 1) / 2 : (uint64_t)n;
     uint64_t groups = (items + 255) / 256;
-    sb_vk_buf *bufs[SB_VK_NBIND] = {dst.buf, src.buf, NULL, NULL};
-    return dispatch(vk, dst_type == SB_TYPE_F16 ? "copy-f16" : "copy-f32", bufs, &pc, sizeof pc,
+    return dispatch(vk, dst_type == SB_TYPE_F16 ? "copy-f16" : "copy-f32", w, &pc, sizeof pc,
                     groups < MAX_GROUPS ? (uint32_t)groups : MAX_GROUPS, 1, 1);
 }
 

@@ -5,6 +5,9 @@
 // exp(M_old - M_new) at each tile; no score matrix beyond one tile. K/V in f32 (KV_F32) or f16
 // (KV_F16, two halves per word). head_dim <= 256 (each invocation owns head_dim/64 output dims).
 //   Q, out [m][n_head][head_dim] f32; K, V [n_kv][n_kv_head][head_dim]
+// -DSPLIT (flash-decoding, for few queries × heads over a long cache): workgroup z takes keys
+// [z·chunk, (z+1)·chunk) only and writes its partial state {M, L, acc[head_dim]} to
+// out[((i·n_head + h)·nsplit + z)·(head_dim + 2)]; fa_combine.comp merges the parts.
 #extension GL_GOOGLE_include_directive : require
 #define WG 64u
 #define HD_MAX 256u
@@ -17,6 +20,7 @@ layout(push_constant) uniform P {
     uint m, pos, n_kv, n_head, n_kv_head, head_dim;
     uint o_off, q_off, k_off, v_off; // words
     float scale;
+    uint chunk, nsplit;              // SPLIT: keys per part, parts
 } p;
 shared float qs[HD_MAX];
 shared float ps[WG];
@@ -47,11 +51,17 @@ void main()
     float acc[HD_MAX / WG];
     for (uint u = 0u; u < HD_MAX / WG; u++) acc[u] = 0.0;
     float M = uintBitsToFloat(0xff800000u), L = 0.0;
-    uint last = p.pos + qi; // inclusive: causal
-    for (uint t0 = 0u; t0 <= last; t0 += WG) {
+    uint t_end = p.pos + qi + 1u; // causal: keys 0 .. pos+qi
+#if defined(SPLIT)
+    uint t_beg = gl_WorkGroupID.z * p.chunk;
+    t_end = min(t_end, t_beg + p.chunk);
+#else
+    uint t_beg = 0u;
+#endif
+    for (uint t0 = t_beg; t0 < t_end; t0 += WG) {
         uint t = t0 + tid;
         float s = uintBitsToFloat(0xff800000u);
-        if (t <= last) {
+        if (t < t_end) {
             uint kb = t * kv_stride + kvh * hd;
             float dot = 0.0;
             for (uint d = 0u; d < hd; d++) dot = fma(qs[d], kval(kb + d), dot);
@@ -59,13 +69,13 @@ void main()
         }
         float mt = wg_max(s);
         float mn = max(M, mt);
-        float pt = t <= last ? exp(s - mn) : 0.0;
+        float pt = t < t_end ? exp(s - mn) : 0.0;
         ps[tid] = pt;
         float lt = wg_sum(pt); // its barriers also publish ps[]
         float alpha = exp(M - mn);
         L = L * alpha + lt;
         M = mn;
-        uint nt = min(WG, last + 1u - t0);
+        uint nt = min(WG, t_end - t0);
         for (uint u = 0u; u < HD_MAX / WG; u++) {
             uint d = tid + u * WG;
             if (d >= hd) break;
@@ -75,9 +85,21 @@ void main()
         }
         barrier(); // ps[] is rewritten by the next tile
     }
+#if defined(SPLIT)
+    uint ob = p.o_off + ((qi * p.n_head + h) * p.nsplit + gl_WorkGroupID.z) * (hd + 2u);
+    if (tid == 0u) {
+        o[ob] = floatBitsToUint(M); // -inf with L = 0 when the part has no keys
+        o[ob + 1u] = floatBitsToUint(L);
+    }
+    for (uint u = 0u; u < HD_MAX / WG; u++) {
+        uint d = tid + u * WG;
+        if (d < hd) o[ob + 2u + d] = floatBitsToUint(acc[u]);
+    }
+#else
     uint ob = p.o_off + (qi * p.n_head + h) * hd;
     for (uint u = 0u; u < HD_MAX / WG; u++) {
         uint d = tid + u * WG;
         if (d < hd) o[ob + d] = floatBitsToUint(acc[u] / L);
     }
+#endif
 }

@@ -9,7 +9,7 @@ layout(std430, binding = 0) buffer Yb { uint y[]; };
 layout(std430, binding = 1) readonly buffer Xb { uint x[]; };
 layout(std430, binding = 2) readonly buffer Wb { uint w[]; };
 layout(push_constant) uniform P {
-    uint m, n, k;
+    uint m, n, k, ldy;      // ldy: row stride of Y (n, or more when W is split in parts)
     uint y_off, x_off;      // words
     uint w_off, row_bytes;  // bytes
 } p;
@@ -54,7 +54,7 @@ void main()
         if (i >= p.m) continue;
         for (uint c = 0u; c < 4u; c++) {
             uint j = j0 + tx + 16u * c;
-            if (j < p.n) y[p.y_off + i * p.n + j] = floatBitsToUint(acc[r][c]);
+            if (j < p.n) y[p.y_off + i * p.ldy + j] = floatBitsToUint(acc[r][c]);
         }
     }
 }

@@ -17,7 +17,7 @@ layout(std430, binding = 0) buffer Yb { uint y[]; };
 layout(std430, binding = 1) readonly buffer Xb { uint x[]; };
 layout(std430, binding = 2) readonly buffer Wb { uint w[]; };
 layout(push_constant) uniform P {
-    uint m, n, k;
+    uint m, n, k, ldy;      // ldy: row stride of Y (n, or more when W is split in parts)
     uint y_off, x_off;      // words
     uint w_off, row_bytes;  // bytes
 } p;
@@ -61,7 +61,7 @@ void main()
     if (lane < p.m && j < p.n) {
         float s = 0.0;
         for (uint i = 0u; i < per_row; i++) s += red[lane][g * per_row + i];
-        y[p.y_off + lane * p.n + j] = floatBitsToUint(s);
+        y[p.y_off + lane * p.ldy + j] = floatBitsToUint(s);
     }
 #else
     for (uint r = 0u; r < 4u; r++) red[r][tid] = acc[r];
@@ -71,6 +71,6 @@ void main()
             for (uint r = 0u; r < 4u; r++) red[r][tid] += red[r][tid + s];
         barrier();
     }
-    if (lane < p.m && j < p.n) y[p.y_off + lane * p.n + j] = floatBitsToUint(red[lane][g * 32u]);
+    if (lane < p.m && j < p.n) y[p.y_off + lane * p.ldy + j] = floatBitsToUint(red[lane][g * 32u]);
 #endif
 }
