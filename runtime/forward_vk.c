@@ -207,15 +207,10 @@ static int vk_matmul(sb_vk *vk, sb_vk_ref y, sb_vk_ref x, const vk_weight *w, in
     return sb_vk_op_matmul(vk, y, x, at(w->buf, 0), w->type, m, w->rows, w->cols);
 }
 
-/* y[r] += b for m rows of n floats starting at y. */
+/* y[r] += b for m rows of n floats starting at y (qwen2's biases). */
 static int vk_add_bias(sb_vk *vk, sb_vk_ref y, sb_vk_buf *b, int64_t m, int64_t n)
 {
-    for (int64_t r = 0; r < m; r++) {
-        sb_vk_ref row = at(y.buf, y.off + (size_t)(r * n) * 4);
-        int rc = sb_vk_op_add(vk, row, row, at(b, 0), n);
-        if (rc) return rc;
-    }
-    return SB_KOK;
+    return sb_vk_op_add_row(vk, y, y, at(b, 0), m, n);
 }
 
 int sb_vk_forward(sb_session *s, const int32_t *tokens, int64_t m, float *logits, int all_logits)
