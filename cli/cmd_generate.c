@@ -134,7 +134,9 @@ int sb_cmd_generate(int argc, char **argv)
         return 2;
     }
     mo.n_threads = (int)threads;
-    mo.n_ctx = ctx;
+    /* the memory check before loading needs the context: the one asked for, else an upper
+     * bound of prompt + generated tokens (a text prompt has at most one token per byte + BOS) */
+    mo.n_ctx = ctx ? ctx : (n_synth_prompt ? n_synth_prompt : (long)strlen(prompt) + 2) + n_predict;
 
     char err[1024];
     sb_model *m = NULL;
