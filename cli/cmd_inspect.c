@@ -5,6 +5,13 @@
  * its type, shape, size and offset, and the totals: parameter count and bytes per tensor type.
  * The file is validated in full by the reader first; a bad file prints
  * "FILE: at byte N: message" on stderr and exits 1.
+ *
+ * JSON (--json): {"file", "version", "alignment", "data_offset", "file_bytes", "n_kv",
+ * "n_tensors", "metadata": [{"key", "type", "value"} | arrays: {"key", "type": "arr",
+ * "elem_type", "count", "value": [...all] or "head": [...first N]}], "tensors": [{"name",
+ * "type", "shape": [ne0, ...], "n_elements", "bytes", "offset"}], "total_params",
+ * "total_bytes", "by_type": [{"type", "tensors", "params", "bytes"}]}. Integers beyond 2^53 and
+ * non-finite floats are written as strings; invalid UTF-8 in strings becomes U+FFFD.
  */
 #include <errno.h>
 #include <limits.h>
@@ -54,6 +61,18 @@ static void print_quoted(FILE *f, const char *s, size_t len, size_t max)
     }
     fputc('"', f);
     if (n < len) fprintf(f, "... (%zu bytes)", len);
+}
+
+/* Keys and tensor names are UTF-8 but may hold control characters: escape those so a crafted
+ * file cannot drive the terminal. Pads with spaces to `width` columns (bytes). */
+static void print_name(FILE *f, const char *s, int width)
+{
+    int n = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f) n += fprintf(f, "\\x%02x", *p);
+        else { fputc(*p, f); n++; }
+    }
+    for (; n < width; n++) fputc(' ', f);
 }
 
 static void print_num(FILE *f, const sb_gguf_num *v)
@@ -122,7 +141,9 @@ static void print_text(FILE *f, const sb_gguf *g, uint64_t max_elems)
         sb_gguf_vtype t = sb_gguf_kv_type(g, i);
         const char *s;
         size_t len;
-        fprintf(f, "  %-*s ", (int)kw, sb_gguf_kv_key(g, i));
+        fputs("  ", f);
+        print_name(f, sb_gguf_kv_key(g, i), (int)kw);
+        fputc(' ', f);
         if (t == SB_GGUF_STRING) {
             fprintf(f, "%-9s ", "str");
             sb_gguf_kv_str(g, i, &s, &len);
@@ -168,7 +189,9 @@ static void print_text(FILE *f, const sb_gguf *g, uint64_t max_elems)
         const sb_gguf_tensor *t = sb_gguf_tensor_at(g, i);
         char shape[128];
         fmt_shape(t, shape, sizeof shape);
-        fprintf(f, "  %-*s %-10s %-24s %14lld %14llu %14llu\n", (int)nw, t->name, sb_gguf_type_name(t->type), shape,
+        fputs("  ", f);
+        print_name(f, t->name, (int)nw);
+        fprintf(f, " %-10s %-24s %14lld %14llu %14llu\n", sb_gguf_type_name(t->type), shape,
                 (long long)n_elements(t), (unsigned long long)t->size, (unsigned long long)t->offset);
     }
 
@@ -263,7 +286,7 @@ static cJSON *to_json(const sb_gguf *g, uint64_t max_elems)
     cJSON_AddNumberToObject(root, "version", sb_gguf_version(g));
     cJSON_AddNumberToObject(root, "alignment", (double)sb_gguf_alignment(g));
     cJSON_AddNumberToObject(root, "data_offset", (double)sb_gguf_data_offset(g));
-    cJSON_AddNumberToObject(root, "file_size", (double)sb_gguf_file_size(g));
+    cJSON_AddNumberToObject(root, "file_bytes", (double)sb_gguf_file_size(g));
     cJSON_AddNumberToObject(root, "n_kv", (double)sb_gguf_n_kv(g));
     cJSON_AddNumberToObject(root, "n_tensors", (double)sb_gguf_n_tensors(g));
 

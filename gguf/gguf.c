@@ -46,10 +46,12 @@ typedef struct tinfo {
     uint64_t offset_off;  /* file offset of its data-offset field                            */
 } tinfo;
 
-/* Open-addressing hash index from a string to an entry number; cap is a power of two. */
+/* Entry numbers sorted by name (ties by entry number): duplicate detection by comparing
+ * neighbours and lookups by binary search, O(n log n) and O(log n) whatever the names are
+ * (a hash table could be flooded with crafted colliding names). */
 typedef struct str_index {
-    int64_t *slots;       /* -1 = empty                                                      */
-    uint64_t cap;
+    int64_t *order;       /* n entry numbers, sorted by name                                  */
+    int64_t n;
 } str_index;
 
 struct sb_gguf {
@@ -160,13 +162,6 @@ static int valid_utf8_no_nul(const uint8_t *s, uint64_t n)
     return 1;
 }
 
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;            /* FNV-1a 64 */
-    for (size_t i = 0; i < n; i++) { h ^= (uint8_t)s[i]; h *= 1099511628211ull; }
-    return h;
-}
-
 /* Allocation accounted against the handle's cap; NULL when over the cap or out of memory. */
 static void *acct_calloc(sb_gguf *g, uint64_t n, uint64_t elem)
 {
@@ -183,37 +178,57 @@ static void *acct_calloc(sb_gguf *g, uint64_t n, uint64_t elem)
 /* ------------------------------------------------------------------------------------------ */
 /* String index                                                                                */
 
-static int index_init(sb_gguf *g, str_index *ix, uint64_t n)
-{
-    uint64_t cap = 16;
-    while (cap < 2 * n) cap *= 2;                    /* n is capped well below 2^62 */
-    ix->slots = acct_calloc(g, cap, sizeof(int64_t));
-    if (!ix->slots) return -1;
-    for (uint64_t i = 0; i < cap; i++) ix->slots[i] = -1;
-    ix->cap = cap;
-    return 0;
-}
-
-/* Finds `s` (length n); names(i) gives the string of entry i. Returns the entry or -1 and, in
- * *slot, the slot where it would go. */
 typedef const char *(*name_of_fn)(const sb_gguf *g, int64_t i);
 
-static int64_t index_find(const sb_gguf *g, const str_index *ix, name_of_fn name_of,
-                          const char *s, size_t n, uint64_t *slot)
+typedef struct sort_ctx {
+    const sb_gguf *g;
+    name_of_fn name_of;
+} sort_ctx;
+
+static int cmp_names(const void *a, const void *b, void *arg)
 {
-    if (!ix->slots) { if (slot) *slot = 0; return -1; }
-    uint64_t mask = ix->cap - 1, h = hash_bytes(s, n) & mask;
-    for (;;) {
-        int64_t e = ix->slots[h];
-        if (e < 0) { if (slot) *slot = h; return -1; }
-        const char *en = name_of(g, e);
-        if (strlen(en) == n && memcmp(en, s, n) == 0) { if (slot) *slot = h; return e; }
-        h = (h + 1) & mask;
+    const sort_ctx *c = arg;
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    int r = strcmp(c->name_of(c->g, x), c->name_of(c->g, y));
+    if (r) return r;
+    return x < y ? -1 : x > y;
+}
+
+/* Builds the sorted index of n entries. Returns -1 on allocation failure, else the entry
+ * number of the earliest (in file order) entry whose name repeats an earlier one, or n when
+ * all names are distinct. */
+static int64_t index_build(sb_gguf *g, str_index *ix, int64_t n, name_of_fn name_of);
+
+static int64_t index_find(const sb_gguf *g, const str_index *ix, name_of_fn name_of, const char *s)
+{
+    int64_t lo = 0, hi = ix->n;                          /* search [lo, hi) */
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        int r = strcmp(s, name_of(g, ix->order[mid]));
+        if (r == 0) return ix->order[mid];
+        if (r < 0) hi = mid;
+        else lo = mid + 1;
     }
+    return -1;
 }
 
 static const char *kv_name_of(const sb_gguf *g, int64_t i) { return g->kvs[i].key; }
 static const char *t_name_of(const sb_gguf *g, int64_t i) { return g->tensors[i].name; }
+
+static int64_t index_build(sb_gguf *g, str_index *ix, int64_t n, name_of_fn name_of)
+{
+    ix->order = acct_calloc(g, (uint64_t)n, sizeof(int64_t));
+    if (!ix->order) return -1;
+    for (int64_t i = 0; i < n; i++) ix->order[i] = i;
+    sort_ctx c = {g, name_of};
+    qsort_r(ix->order, (size_t)n, sizeof(int64_t), cmp_names, &c);
+    ix->n = n;
+    int64_t dup = n;
+    for (int64_t i = 1; i < n; i++)
+        if (strcmp(name_of(g, ix->order[i - 1]), name_of(g, ix->order[i])) == 0 && ix->order[i] < dup)
+            dup = ix->order[i];                          /* the later of the equal pair */
+    return dup;
+}
 
 /* ------------------------------------------------------------------------------------------ */
 /* Parser                                                                                      */
@@ -364,13 +379,9 @@ static int parse_kv(parser *ps, int64_t idx)
     if (len == 0) return FAIL(ps, SB_GGUF_E_KEY, off, "metadata key %lld is empty", (long long)idx);
     if (!valid_utf8_no_nul(s, len))
         return FAIL(ps, SB_GGUF_E_KEY, off, "metadata key %lld is not valid UTF-8 (or contains NUL)", (long long)idx);
-    uint64_t slot;
-    if (index_find(g, &g->kv_index, kv_name_of, (const char *)s, (size_t)len, &slot) >= 0)
-        return FAIL(ps, SB_GGUF_E_KEY, off, "duplicate metadata key '%.*s'", (int)len, (const char *)s);
     e->key = acct_calloc(g, len + 1, 1);
     if (!e->key) return FAIL(ps, SB_GGUF_E_NOMEM, off, "out of memory for a key of %llu bytes", (unsigned long long)len);
     memcpy(e->key, s, (size_t)len);
-    g->kv_index.slots[slot] = idx;
 
     uint64_t type_off = ps->pos;
     if ((rc = take_u32(ps, "a value type", &e->type))) return rc;
@@ -444,13 +455,9 @@ static int parse_tensor(parser *ps, int64_t idx)
     if (len == 0) return FAIL(ps, SB_GGUF_E_NAME, off, "tensor %lld has an empty name", (long long)idx);
     if (!valid_utf8_no_nul(s, len))
         return FAIL(ps, SB_GGUF_E_NAME, off, "tensor %lld: name is not valid UTF-8 (or contains NUL)", (long long)idx);
-    uint64_t slot;
-    if (index_find(g, &g->t_index, t_name_of, (const char *)s, (size_t)len, &slot) >= 0)
-        return FAIL(ps, SB_GGUF_E_NAME, off, "duplicate tensor name '%.*s'", (int)len, (const char *)s);
     memcpy(t->name, s, (size_t)len);
     t->name[len] = 0;
     t->pub.name = t->name;
-    g->t_index.slots[slot] = idx;
 
     uint64_t nd_off = ps->pos;
     uint32_t n_dims;
@@ -573,12 +580,15 @@ static int parse_all(parser *ps)
     if ((rc = parse_header(ps))) return rc;
     g->kvs = acct_calloc(g, (uint64_t)g->n_kv, sizeof(kv));
     g->tensors = acct_calloc(g, (uint64_t)g->n_tensors, sizeof(tinfo));
-    if (!g->kvs || !g->tensors || index_init(g, &g->kv_index, (uint64_t)g->n_kv) ||
-        index_init(g, &g->t_index, (uint64_t)g->n_tensors))
+    if (!g->kvs || !g->tensors)
         return FAIL(ps, SB_GGUF_E_NOMEM, 8, "out of memory for %lld keys and %lld tensors", (long long)g->n_kv,
                     (long long)g->n_tensors);
     for (int64_t i = 0; i < g->n_kv; i++)
         if ((rc = parse_kv(ps, i))) return rc;
+    int64_t dup = index_build(g, &g->kv_index, g->n_kv, kv_name_of);
+    if (dup < 0) return FAIL(ps, SB_GGUF_E_NOMEM, 16, "out of memory for the key index");
+    if (dup < g->n_kv)
+        return FAIL(ps, SB_GGUF_E_KEY, g->kvs[dup].key_off, "duplicate metadata key '%s'", g->kvs[dup].key);
     if ((rc = read_alignment(ps))) return rc;
     /* Recheck the tensor count against what is left now that the metadata is read. */
     if ((uint64_t)g->n_tensors > left(ps) / min_tensor_bytes(g))
@@ -588,6 +598,10 @@ static int parse_all(parser *ps)
                     (unsigned long long)left(ps));
     for (int64_t i = 0; i < g->n_tensors; i++)
         if ((rc = parse_tensor(ps, i))) return rc;
+    dup = index_build(g, &g->t_index, g->n_tensors, t_name_of);
+    if (dup < 0) return FAIL(ps, SB_GGUF_E_NOMEM, 8, "out of memory for the tensor index");
+    if (dup < g->n_tensors)
+        return FAIL(ps, SB_GGUF_E_NAME, g->tensors[dup].info_off, "duplicate tensor name '%s'", g->tensors[dup].name);
     return check_tensor_data(ps);
 }
 
@@ -698,8 +712,8 @@ void sb_gguf_close(sb_gguf *g)
         for (int64_t i = 0; i < g->n_kv; i++) { free(g->kvs[i].key); free(g->kvs[i].str_offs); }
     free(g->kvs);
     free(g->tensors);
-    free(g->kv_index.slots);
-    free(g->t_index.slots);
+    free(g->kv_index.order);
+    free(g->t_index.order);
     if (g->map) munmap(g->map, g->map_len);
     free(g->name);
     free(g);
@@ -720,7 +734,7 @@ int64_t sb_gguf_n_kv(const sb_gguf *g) { return g ? g->n_kv : 0; }
 int64_t sb_gguf_find_key(const sb_gguf *g, const char *key)
 {
     if (!g || !key) return -1;
-    return index_find(g, &g->kv_index, kv_name_of, key, strlen(key), NULL);
+    return index_find(g, &g->kv_index, kv_name_of, key);
 }
 
 static const kv *kv_at(const sb_gguf *g, int64_t i)
@@ -1018,7 +1032,7 @@ const sb_gguf_tensor *sb_gguf_tensor_at(const sb_gguf *g, int64_t i)
 const sb_gguf_tensor *sb_gguf_find_tensor(const sb_gguf *g, const char *name)
 {
     if (!g || !name) return NULL;
-    int64_t i = index_find(g, &g->t_index, t_name_of, name, strlen(name), NULL);
+    int64_t i = index_find(g, &g->t_index, t_name_of, name);
     return i < 0 ? NULL : &g->tensors[i].pub;
 }
 

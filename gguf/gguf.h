@@ -19,6 +19,16 @@
  * 1..63 bytes of UTF-8. Keys are non-empty, unique UTF-8 without NUL. Arrays of arrays are
  * refused. The limits below (SB_GGUF_MAX_*) bound every count and string; the reader's own
  * allocations are linear in the file size and capped at 16 bytes per file byte + 1 MiB.
+ *
+ * Running out of bytes: a fixed-size field cut short is SB_GGUF_E_TRUNCATED (so is any file of
+ * fewer than 24 bytes, 16 for v1); a declared count, length or offset pointing past the end
+ * gets the code of its row (COUNT, STRING, ARRAY, BOUNDS), its message saying how many bytes
+ * were left. Duplicate keys and tensor names are found after the whole table is read (sorted
+ * index, no hash flooding) and the earliest repeat in file order is reported.
+ *
+ * A handle is immutable once open: concurrent reads from several threads are safe. Pointers it
+ * hands out (keys, names, strings, tensor data) live until sb_gguf_close. A file truncated by
+ * someone else while mapped can still raise SIGBUS on access, as with any mmap.
  */
 #ifndef SB_GGUF_H
 #define SB_GGUF_H
@@ -107,18 +117,25 @@ typedef struct sb_gguf_tensor {
 
 typedef struct sb_gguf sb_gguf;
 
-/* Open from a path: mmap'd read-only, tensor data never copied. */
+/* Open from a path: mmap'd read-only (MAP_PRIVATE), tensor data never copied. The whole
+ * header, metadata and tensor table are validated before it returns. Returns SB_GGUF_OK with
+ * *out set, or a status with *out = NULL and err (may be NULL) filled: code, path, byte
+ * offset, message. Not a regular file / cannot open / cannot map → SB_GGUF_E_IO. */
 int sb_gguf_open(const char *path, sb_gguf **out, sb_gguf_error *err);
-/* Open from memory (not copied: data must outlive the handle). `name` is used in errors. */
+/* Open from memory, with the same validation. The bytes are not copied: data must outlive the
+ * handle. `name` is used in errors and returned by sb_gguf_path. */
 int sb_gguf_open_memory(const void *data, size_t size, const char *name, sb_gguf **out,
                         sb_gguf_error *err);
+/* Frees the handle and unmaps the file; NULL is a no-op. */
 void sb_gguf_close(sb_gguf *g);
 
 uint32_t sb_gguf_version(const sb_gguf *g);
 const char *sb_gguf_path(const sb_gguf *g);
 uint64_t sb_gguf_file_size(const sb_gguf *g);
 uint64_t sb_gguf_alignment(const sb_gguf *g);
-uint64_t sb_gguf_data_offset(const sb_gguf *g);   /* byte offset of the data section      */
+/* Byte offset of the data section (the end of the tables rounded up to the alignment; with no
+ * tensors it may lie past the end of the file). */
+uint64_t sb_gguf_data_offset(const sb_gguf *g);
 const void *sb_gguf_base(const sb_gguf *g);       /* first byte of the file (mapping/buffer) */
 
 /* ---- metadata ---- */
@@ -171,12 +188,19 @@ int sb_gguf_get_arr_str_n(const sb_gguf *g, const char *key, uint64_t *n, sb_ggu
 int sb_gguf_get_arr_str(const sb_gguf *g, const char *key, uint64_t i, const char **s,
                         size_t *len, sb_gguf_error *err);
 
-/* ---- tensors ---- */
+/* ---- tensors ----
+ * In file order. Every tensor's data is validated: offset aligned, [offset, offset + size)
+ * inside the file, no two tensors overlapping; data = base + data_offset + offset. */
 int64_t sb_gguf_n_tensors(const sb_gguf *g);
-const sb_gguf_tensor *sb_gguf_tensor_at(const sb_gguf *g, int64_t i);
-const sb_gguf_tensor *sb_gguf_find_tensor(const sb_gguf *g, const char *name); /* or NULL */
+const sb_gguf_tensor *sb_gguf_tensor_at(const sb_gguf *g, int64_t i);       /* NULL if out of range */
+const sb_gguf_tensor *sb_gguf_find_tensor(const sb_gguf *g, const char *name); /* or NULL (O(log n)) */
 
-/* ---- writer (GGUF v3) ---- */
+/* ---- writer (GGUF v3) ----
+ * Collects metadata (in insertion order; a replaced key keeps its place) and tensors, then
+ * writes: header, metadata, tensor table, padding, each tensor's data padded to the alignment
+ * (general.alignment when set — a u32 power of two <= SB_GGUF_MAX_ALIGNMENT — else 32).
+ * Keys must be non-empty UTF-8 without NUL (else SB_GGUF_E_KEY); the files it writes pass the
+ * reader's checks. */
 typedef struct sb_gguf_writer sb_gguf_writer;
 sb_gguf_writer *sb_gguf_writer_new(void);
 void sb_gguf_writer_free(sb_gguf_writer *w);
@@ -197,8 +221,18 @@ int sb_gguf_set_str(sb_gguf_writer *w, const char *key, const char *v);
 int sb_gguf_set_arr(sb_gguf_writer *w, const char *key, sb_gguf_vtype elem_type,
                     const void *data, uint64_t n);
 int sb_gguf_set_arr_str(sb_gguf_writer *w, const char *key, const char *const *strs, uint64_t n);
+/* The same with explicit byte lengths (strings need not be NUL-terminated nor free of NUL);
+ * lens NULL means strlen. */
+int sb_gguf_set_strn(sb_gguf_writer *w, const char *key, const char *v, size_t len);
+int sb_gguf_set_arr_strn(sb_gguf_writer *w, const char *key, const char *const *strs, const size_t *lens,
+                         uint64_t n);
+/* Copies metadata entry i of an opened file (any type, byte-exact values) into the writer,
+ * e.g. to carry a model's metadata over into a quantized copy. */
+int sb_gguf_set_from(sb_gguf_writer *w, const sb_gguf *g, int64_t i);
 /* Adds a tensor. data is referenced, not copied: it must stay valid until the write.
- * size must equal the size the type and shape imply. */
+ * size must equal the size the type and shape imply (sb_gguf_tensor_nbytes). Errors:
+ * SB_GGUF_E_NAME (empty, over 63 bytes, not UTF-8, duplicate), SB_GGUF_E_TENSOR_TYPE,
+ * SB_GGUF_E_DIMS, SB_GGUF_E_SHAPE (bad shape or size mismatch), SB_GGUF_E_ARG (NULL data). */
 int sb_gguf_add_tensor(sb_gguf_writer *w, const char *name, uint32_t ggml_type, uint32_t n_dims,
                        const int64_t *ne, const void *data, uint64_t size);
 /* Writes atomically (temp file in the same directory, fsync, rename). On failure the old file

@@ -38,6 +38,8 @@ struct sb_gguf_writer {
     size_t n_kv, cap_kv;
     wtensor *ts;
     size_t n_t, cap_t;
+    uint64_t data_bytes;  /* sum of tensor sizes, each padded to SB_GGUF_MAX_ALIGNMENT: an  */
+                          /* upper bound on the data section that must not overflow          */
 };
 
 sb_gguf_writer *sb_gguf_writer_new(void)
@@ -148,12 +150,17 @@ int sb_gguf_set_f64(sb_gguf_writer *w, const char *key, double v)
 int sb_gguf_set_str(sb_gguf_writer *w, const char *key, const char *v)
 {
     if (!v) return SB_GGUF_E_ARG;
-    size_t n = strlen(v);
+    return sb_gguf_set_strn(w, key, v, strlen(v));
+}
+
+int sb_gguf_set_strn(sb_gguf_writer *w, const char *key, const char *v, size_t n)
+{
+    if (!v && n) return SB_GGUF_E_ARG;
     if (n > SB_GGUF_MAX_STRING) return SB_GGUF_E_STRING;
     uint8_t *b = malloc(8 + n);
     if (!b) return SB_GGUF_E_NOMEM;
     put_le(b, n, 8);
-    memcpy(b + 8, v, n);
+    if (n) memcpy(b + 8, v, n);
     return set_kv(w, key, SB_GGUF_STRING, b, 8 + n);
 }
 
@@ -184,11 +191,18 @@ int sb_gguf_set_arr(sb_gguf_writer *w, const char *key, sb_gguf_vtype elem_type,
 
 int sb_gguf_set_arr_str(sb_gguf_writer *w, const char *key, const char *const *strs, uint64_t n)
 {
+    return sb_gguf_set_arr_strn(w, key, strs, NULL, n);
+}
+
+int sb_gguf_set_arr_strn(sb_gguf_writer *w, const char *key, const char *const *strs, const size_t *lens,
+                         uint64_t n)
+{
     if (!strs && n) return SB_GGUF_E_ARG;
     size_t total = 12;
     for (uint64_t i = 0; i < n; i++) {
-        if (!strs[i]) return SB_GGUF_E_ARG;
-        size_t l = strlen(strs[i]);
+        size_t l = lens ? lens[i] : (strs[i] ? strlen(strs[i]) : 0);
+        if (!strs[i] && l) return SB_GGUF_E_ARG;
+        if (!lens && !strs[i]) return SB_GGUF_E_ARG;
         if (l > SB_GGUF_MAX_STRING) return SB_GGUF_E_STRING;
         if (__builtin_add_overflow(total, l + 8, &total)) return SB_GGUF_E_ARRAY;
     }
@@ -198,12 +212,48 @@ int sb_gguf_set_arr_str(sb_gguf_writer *w, const char *key, const char *const *s
     put_le(p + 4, n, 8);
     p += 12;
     for (uint64_t i = 0; i < n; i++) {
-        size_t l = strlen(strs[i]);
+        size_t l = lens ? lens[i] : strlen(strs[i]);
         put_le(p, l, 8);
-        memcpy(p + 8, strs[i], l);
+        if (l) memcpy(p + 8, strs[i], l);
         p += 8 + l;
     }
     return set_kv(w, key, SB_GGUF_ARRAY, b, total);
+}
+
+int sb_gguf_set_from(sb_gguf_writer *w, const sb_gguf *g, int64_t i)
+{
+    const char *key = sb_gguf_kv_key(g, i);
+    if (!w || !key) return SB_GGUF_E_ARG;
+    sb_gguf_vtype t = sb_gguf_kv_type(g, i);
+    const char *s;
+    size_t len;
+    if (t == SB_GGUF_STRING) {
+        if (sb_gguf_kv_str(g, i, &s, &len)) return SB_GGUF_E_ARG;
+        return sb_gguf_set_strn(w, key, s, len);
+    }
+    if (t != SB_GGUF_ARRAY) {
+        const uint8_t *p = sb_gguf_kv_data(g, i);
+        size_t es = elem_size(t);
+        if (!p || !es) return SB_GGUF_E_ARG;
+        uint64_t bits = 0;
+        for (size_t k = 0; k < es; k++) bits |= (uint64_t)p[k] << (8 * k);
+        return set_scalar(w, key, t, bits, (int)es);
+    }
+    sb_gguf_vtype et = sb_gguf_kv_arr_type(g, i);
+    uint64_t n = sb_gguf_kv_arr_n(g, i);
+    if (et != SB_GGUF_STRING) return sb_gguf_set_arr(w, key, et, sb_gguf_kv_data(g, i), n);
+    /* n strings are backed by at least n length fields in the file, so n fits a size_t. */
+    if (n > SIZE_MAX / sizeof(char *)) return SB_GGUF_E_NOMEM;
+    const char **strs = malloc((n ? n : 1) * sizeof *strs);
+    size_t *lens = malloc((n ? n : 1) * sizeof *lens);
+    int rc = 0;
+    if (!strs || !lens) rc = SB_GGUF_E_NOMEM;
+    for (uint64_t j = 0; j < n && !rc; j++)
+        if (sb_gguf_kv_arr_str(g, i, j, &strs[j], &lens[j])) rc = SB_GGUF_E_ARG;
+    if (!rc) rc = sb_gguf_set_arr_strn(w, key, strs, lens, n);
+    free(strs);
+    free(lens);
+    return rc;
 }
 
 int sb_gguf_add_tensor(sb_gguf_writer *w, const char *name, uint32_t ggml_type, uint32_t n_dims,
@@ -220,6 +270,10 @@ int sb_gguf_add_tensor(sb_gguf_writer *w, const char *name, uint32_t ggml_type, 
     if (want != size) return SB_GGUF_E_SHAPE;
     if (!data) return SB_GGUF_E_ARG;
     if (w->n_t >= SB_GGUF_MAX_TENSORS) return SB_GGUF_E_COUNT;
+    uint64_t padded, total;
+    if (__builtin_add_overflow(size, (uint64_t)SB_GGUF_MAX_ALIGNMENT, &padded) ||
+        __builtin_add_overflow(w->data_bytes, padded, &total))
+        return SB_GGUF_E_SHAPE;
     if (w->n_t == w->cap_t) {
         size_t cap = w->cap_t ? w->cap_t * 2 : 16;
         wtensor *n = realloc(w->ts, cap * sizeof *n);
@@ -235,6 +289,7 @@ int sb_gguf_add_tensor(sb_gguf_writer *w, const char *name, uint32_t ggml_type, 
     for (int d = 0; d < 4; d++) t->ne[d] = d < (int)n_dims ? ne[d] : 1;
     t->data = data;
     t->size = size;
+    w->data_bytes = total;
     return 0;
 }
 

@@ -243,6 +243,13 @@ static void test_g6_keys(void)
     size_t second = b.n;
     kv_u32(&b, "general.name", 2);
     EXPECT_AT(&b, SB_GGUF_E_KEY, second, "duplicate");
+    hdr(&b, 3, 0, 4);                     /* the earliest repeat in file order is reported */
+    kv_u32(&b, "b", 1);
+    kv_u32(&b, "a", 1);
+    second = b.n;
+    kv_u32(&b, "b", 2);
+    kv_u32(&b, "a", 2);
+    EXPECT_AT(&b, SB_GGUF_E_KEY, second, "duplicate metadata key 'b'");
     static const char *const bad_utf8[] = {"\xff\xfe", "a\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "ab\xe2\x82",
                                            "\x80"};
     for (size_t i = 0; i < sizeof bad_utf8 / sizeof bad_utf8[0]; i++) {
@@ -381,7 +388,7 @@ static void test_g10_names(void)
     hdr(&b, 3, 2, 0);
     tinfo(&b, "w", 1, ne_4, 0, 0);
     size_t second = b.n;
-    tinfo(&b, "w", 1, ne_4, 32, 0);
+    tinfo(&b, "w", 1, ne_4, 0, 32);
     data(&b, 32, 48);
     EXPECT_AT(&b, SB_GGUF_E_NAME, second, "duplicate");
     hdr(&b, 3, 1, 0);
@@ -546,7 +553,7 @@ static void try_bytes(const uint8_t *p, size_t n, sweep_stats *st)
     int rc = sb_gguf_open_memory(p, n, "sweep", &g, &e);
     if (rc == 0) {
         st->accepted++;
-        if (gguf_walk(g) < 0) st->bad_errors++;
+        if (gguf_walk(g) < 0 || gguf_rewrite_check(g) != 0) st->bad_errors++;
         sb_gguf_close(g);
     } else {
         st->rejected++;

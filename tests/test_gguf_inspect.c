@@ -1,5 +1,5 @@
 /* slmbench inspect: text and JSON listings of a GGUF file, errors as "FILE: at byte N: ..."
- * with exit 1, usage errors with exit 2. Runs the built binary (SB_BIN or build/slmbench). */
+ * with exit 1, usage errors with exit 2. Runs the slmbench of the test's own build. */
 #include <stdlib.h>
 #include <sys/wait.h>
 
@@ -48,6 +48,7 @@ static int write_sample(const char *path)
     sb_gguf_writer *w = sample_writer(q8, q4k);
     if (!w) return -1;
     sb_gguf_set_str(w, "t.bad_utf8", "ok\xff\xfe" "end");   /* values need not be UTF-8 */
+    sb_gguf_set_u8(w, "t.ctl\n\x1b[31m", 1);                  /* control bytes in a key */
     int rc = sb_gguf_writer_write(w, path, NULL);
     sb_gguf_writer_free(w);
     return rc;
@@ -72,7 +73,8 @@ static void test_text_listing(void)
     CHECK(text != NULL);
     if (!text) return;
     CHECK(strstr(text, "GGUF version 3, alignment 64") != NULL);
-    CHECK(strstr(text, "metadata: 19 entries") != NULL);
+    CHECK(strstr(text, "metadata: 20 entries") != NULL);
+    CHECK(strstr(text, "t.ctl\\x0a\\x1b[31m") != NULL && strchr(text, 0x1b) == NULL);
     CHECK(strstr(text, "arr[str]  4: [\"<unk>\", \"hello\", \"\", \"\xe2\x96\x81world\"]") != NULL);
     CHECK(strstr(text, "arr[i32]  5: [-2, -1, 0, 1, 2147483647]") != NULL);
     CHECK(strstr(text, "\"ok\\xff\\xfeend\"") == NULL);      /* printed raw: bytes >= 0x80 kept */
@@ -102,7 +104,7 @@ static void test_json_listing(void)
     if (doc) {
         CHECK_EQ_INT(cJSON_GetNumberValue(cJSON_GetObjectItem(doc, "version")), 3);
         CHECK_EQ_INT(cJSON_GetNumberValue(cJSON_GetObjectItem(doc, "n_tensors")), 4);
-        CHECK_EQ_INT(cJSON_GetNumberValue(cJSON_GetObjectItem(doc, "n_kv")), 19);
+        CHECK_EQ_INT(cJSON_GetNumberValue(cJSON_GetObjectItem(doc, "n_kv")), 20);
         CHECK_EQ_INT(cJSON_GetNumberValue(cJSON_GetObjectItem(doc, "total_params")), 340);
         CHECK_EQ_INT(cJSON_GetNumberValue(cJSON_GetObjectItem(doc, "total_bytes")), 276);
         CHECK_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "by_type")), 4);

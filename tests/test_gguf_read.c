@@ -215,6 +215,12 @@ static void test_getter_errors_name_the_key(void)
     CHECK_EQ_INT(sb_gguf_get_u32(g, "t.u64", &u32, &e), SB_GGUF_E_WRONG_TYPE);     /* does not fit */
     CHECK_EQ_INT(sb_gguf_get_u32(g, "t.i8", &u32, &e), SB_GGUF_E_WRONG_TYPE);      /* negative */
     CHECK_EQ_INT(sb_gguf_get_i64(g, "t.u64", &i64, &e), SB_GGUF_E_WRONG_TYPE);     /* > INT64_MAX */
+    uint64_t u64;
+    CHECK_EQ_INT(sb_gguf_get_u64(g, "t.i8", &u64, &e), SB_GGUF_E_WRONG_TYPE);      /* negative */
+    CHECK_EQ_INT(sb_gguf_get_u64(g, "t.i32", &u64, &e), SB_GGUF_E_WRONG_TYPE);
+    CHECK_EQ_INT(sb_gguf_get_u64(g, "t.u16", &u64, &e), 0);
+    CHECK_EQ_INT(u64, 65000);
+    CHECK_EQ_INT(sb_gguf_get_u32(NULL, "t.u16", &u32, &e), SB_GGUF_E_ARG);
     CHECK_EQ_INT(sb_gguf_get_u32(g, "t.f32", &u32, &e), SB_GGUF_E_WRONG_TYPE);
     CHECK_EQ_INT(sb_gguf_get_u32(g, "t.bool", &u32, &e), SB_GGUF_E_WRONG_TYPE);
     CHECK_EQ_INT(sb_gguf_get_f32(g, "t.u32", &f, &e), SB_GGUF_E_WRONG_TYPE);
@@ -424,9 +430,91 @@ static void test_open_path_errors(void)
     CHECK_EQ_INT(sb_gguf_open(path, &g, &e), SB_GGUF_E_TRUNCATED);
     CHECK_EQ_INT(sb_gguf_open(NULL, &g, &e), SB_GGUF_E_ARG);
     CHECK_EQ_INT(sb_gguf_open_memory(NULL, 0, "empty", &g, &e), SB_GGUF_E_TRUNCATED);
+    CHECK_EQ_INT(sb_gguf_open_memory(NULL, 5, "null", &g, &e), SB_GGUF_E_ARG);
     CHECK_STR(sb_gguf_status_name(SB_GGUF_E_MAGIC), "bad magic");
     CHECK_STR(sb_gguf_status_name(-3), "unknown error");
     sb_gguf_close(NULL);
+}
+
+/* Many keys and tensors: every one found by name (sorted index), absent names not found. */
+static void test_many_keys_and_tensors_lookup(void)
+{
+    sb_gguf_writer *w = sb_gguf_writer_new();
+    static float x[4];
+    int64_t ne[1] = {4};
+    char name[64];
+    for (int i = 0; i < 1500; i++) {
+        int k = (i * 7919) % 1500;                       /* not in sorted order */
+        snprintf(name, sizeof name, "key.%d", k);
+        CHECK_EQ_INT(sb_gguf_set_u32(w, name, (uint32_t)k), 0);
+        snprintf(name, sizeof name, "blk.%d.weight", k);
+        CHECK_EQ_INT(sb_gguf_add_tensor(w, name, 0, 1, ne, x, sizeof x), 0);
+    }
+    void *buf = NULL;
+    size_t size = 0;
+    sb_gguf_error e;
+    CHECK_EQ_INT(sb_gguf_writer_to_memory(w, &buf, &size, &e), 0);
+    sb_gguf *g = NULL;
+    CHECK_EQ_INT(sb_gguf_open_memory(buf, size, "many", &g, &e), 0);
+    if (g) {
+        int found = 0;
+        for (int k = 0; k < 1500; k++) {
+            uint32_t v = 0;
+            snprintf(name, sizeof name, "key.%d", k);
+            found += sb_gguf_get_u32(g, name, &v, NULL) == 0 && v == (uint32_t)k;
+            snprintf(name, sizeof name, "blk.%d.weight", k);
+            const sb_gguf_tensor *t = sb_gguf_find_tensor(g, name);
+            found += t && !strcmp(t->name, name);
+        }
+        CHECK_EQ_INT(found, 3000);
+        CHECK_EQ_INT(sb_gguf_find_key(g, "key.1500"), -1);
+        CHECK_EQ_INT(sb_gguf_find_key(g, "key."), -1);
+        CHECK_EQ_INT(sb_gguf_find_key(g, ""), -1);
+        CHECK(sb_gguf_find_tensor(g, "blk.-1.weight") == NULL);
+    }
+    sb_gguf_close(g);
+    free(buf);
+    sb_gguf_writer_free(w);
+}
+
+/* Strings with explicit lengths (NUL inside), and copying entries from an open file. */
+static void test_strn_and_set_from(void)
+{
+    sb_gguf_writer *w = sb_gguf_writer_new();
+    static const char *const strs[3] = {"x\0y", "", "tail"};
+    static const size_t lens[3] = {3, 0, 4};
+    CHECK_EQ_INT(sb_gguf_set_strn(w, "s", "a\0b", 3), 0);
+    CHECK_EQ_INT(sb_gguf_set_arr_strn(w, "arr", strs, lens, 3), 0);
+    void *buf = NULL, *buf2 = NULL;
+    size_t size = 0, size2 = 0;
+    sb_gguf_error e;
+    CHECK_EQ_INT(sb_gguf_writer_to_memory(w, &buf, &size, &e), 0);
+    sb_gguf *g = NULL, *h = NULL;
+    CHECK_EQ_INT(sb_gguf_open_memory(buf, size, "strn", &g, &e), 0);
+    if (g) {
+        const char *s;
+        size_t len;
+        CHECK_EQ_INT(sb_gguf_kv_offset(g, 0), 24);
+        CHECK_EQ_INT(sb_gguf_get_str(g, "s", &s, &len, &e), 0);
+        CHECK(len == 3 && memcmp(s, "a\0b", 3) == 0);
+        CHECK_EQ_INT(sb_gguf_get_arr_str(g, "arr", 0, &s, &len, &e), 0);
+        CHECK(len == 3 && memcmp(s, "x\0y", 3) == 0);
+        /* Copy both entries into a new writer: the same bytes come out. */
+        sb_gguf_writer *w2 = sb_gguf_writer_new();
+        CHECK_EQ_INT(sb_gguf_set_from(w2, g, 0), 0);
+        CHECK_EQ_INT(sb_gguf_set_from(w2, g, 1), 0);
+        CHECK_EQ_INT(sb_gguf_set_from(w2, g, 2), SB_GGUF_E_ARG);
+        CHECK_EQ_INT(sb_gguf_writer_to_memory(w2, &buf2, &size2, &e), 0);
+        CHECK(size2 == size && memcmp(buf, buf2, size) == 0);
+        CHECK_EQ_INT(sb_gguf_open_memory(buf2, size2, "copy", &h, &e), 0);
+        CHECK(h && gguf_same_content(g, h));
+        sb_gguf_writer_free(w2);
+    }
+    sb_gguf_close(g);
+    sb_gguf_close(h);
+    free(buf);
+    free(buf2);
+    sb_gguf_writer_free(w);
 }
 
 int main(void)
@@ -438,5 +526,7 @@ int main(void)
     RUN(test_every_tensor_type_round_trips);
     RUN(test_failed_write_leaves_old_file_intact);
     RUN(test_open_path_errors);
+    RUN(test_many_keys_and_tensors_lookup);
+    RUN(test_strn_and_set_from);
     return test_finish();
 }

@@ -101,6 +101,7 @@ static void test_stories260k(void)
     CHECK(sb_gguf_find_tensor(g, "blk.4.ffn_down.weight") != NULL);
     CHECK_EQ_INT(count_params(g), 292800);
     CHECK(gguf_walk(g) >= 0);
+    CHECK_EQ_INT(gguf_rewrite_check(g), 0);      /* the writer reproduces the whole model */
     sb_gguf_close(g);
 }
 
@@ -130,6 +131,7 @@ static void test_llama2_tiny_random(void)
     CHECK(t && t->type == 1 && t->ne[0] == 8 && t->ne[1] == 32000 && t->size == 8 * 32000 * 2);
     count_params(g);
     CHECK(gguf_walk(g) >= 0);
+    CHECK_EQ_INT(gguf_rewrite_check(g), 0);
     sb_gguf_close(g);
 }
 
@@ -160,6 +162,7 @@ static void test_every_vocab_file(void)
         CHECK_MSG(v[i].n_merges ? (rc == 0 && n == v[i].n_merges) : (rc == SB_GGUF_E_NOT_FOUND || n == 0),
                   "%s: %llu merges, expected %llu", rel, (unsigned long long)n, (unsigned long long)v[i].n_merges);
         CHECK_MSG(gguf_walk(g) >= 0, "%s", rel);
+        CHECK_MSG(gguf_rewrite_check(g) == 0, "%s: rewrite differs", rel);
         sb_gguf_close(g);
     }
 }
@@ -194,6 +197,7 @@ static void test_gguf_v1_legacy_file(void)
     CHECK_EQ_INT(same, 48);
     CHECK_EQ_INT(count_params(g1), 292800);
     CHECK(gguf_walk(g1) >= 0);
+    CHECK_EQ_INT(gguf_rewrite_check(g1), 0);     /* v1 → v3 conversion keeps everything */
     sb_gguf_close(g1);
     sb_gguf_close(g3);
 }

@@ -293,10 +293,16 @@ static void test_argument_errors(void)
     sb_attn_params p = {.m = 1, .pos = 0, .n_kv = 1, .n_head = 1, .n_kv_head = 1, .head_dim = 300, .scale = 1, .kv_type = SB_TYPE_F32};
     CHECK_EQ_INT(sb_vk_op_attention(vk, r, r, r, r, &p), SB_KERR_UNSUPPORTED);
     p.head_dim = 8; p.n_head = 3; p.n_kv_head = 2;
-    CHECK_EQ_INT(sb_vk_op_attention(vk, r, r, r, r, &p), SB_KERR_ARG);
+    CHECK_EQ_INT(sb_vk_op_attention(vk, r, r, r, r, &p), SB_KERR_SHAPE);
     p.n_head = 2; p.pos = 1;
+    CHECK_EQ_INT(sb_vk_op_attention(vk, r, r, r, r, &p), SB_KERR_SHAPE);
+    p.pos = 0; p.scale = NAN;
     CHECK_EQ_INT(sb_vk_op_attention(vk, r, r, r, r, &p), SB_KERR_ARG);
-    p.pos = 0; p.kv_type = SB_TYPE_Q8_0;
+    p.scale = 1;
+    /* n <= 0 for the row ops, as the ref kernels */
+    CHECK_EQ_INT(sb_vk_op_rmsnorm(vk, r, r, r, 1, 0, 1e-5f), SB_KERR_ARG);
+    CHECK_EQ_INT(sb_vk_op_softmax(vk, r, 1, 0), SB_KERR_ARG);
+    p.kv_type = SB_TYPE_Q8_0;
     CHECK_EQ_INT(sb_vk_op_attention(vk, r, r, r, r, &p), SB_KERR_UNSUPPORTED);
     /* rope: odd n_rot */
     sb_rope_params rp = {.mode = SB_ROPE_NORMAL, .n_rot = 3, .freq_base = 10000, .freq_scale = 1};
@@ -304,6 +310,13 @@ static void test_argument_errors(void)
     /* a valid op still works in the same batch after the rejected ones */
     CHECK_EQ_INT(sb_vk_op_add(vk, r, r, r, 4), SB_KOK);
     CHECK_EQ_INT(sb_vk_submit(vk, NULL), SB_KOK);
+    /* k = 0: Y = 0 (as ref), for both shaders */
+    float z[12];
+    for (int mm = 2; mm <= 6; mm += 4) {
+        tv_poison(z, 12);
+        CHECK_EQ_INT(sb_vk_matmul(vk, z, z, z, SB_TYPE_F32, mm, 2, 0, NULL), SB_KOK);
+        for (int i = 0; i < mm * 2; i++) CHECK(z[i] == 0.0f);
+    }
     /* host API arguments */
     float y[4];
     CHECK_EQ_INT(sb_vk_matmul(vk, y, NULL, y, SB_TYPE_F32, 1, 1, 1, NULL), SB_KERR_ARG);

@@ -415,6 +415,7 @@ static int create_device(sb_vk *vk)
     int fam = compute_family(vk, vk->phys, &ts_bits);
     if (fam < 0) return sb_vk_errf(vk, SB_KERR_UNSUPPORTED, "device %s has no compute queue", vk->info.name);
     vk->queue_family = (uint32_t)fam;
+    vk->ts_mask = ts_bits >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << ts_bits) - 1;
     float prio = 1.0f;
     VkDeviceQueueCreateInfo qci = {
         .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,

@@ -28,7 +28,8 @@
  * synchronization validation when the layer is installed, counting the errors it reports
  * (sb_vk_validation_errors); SB_VK_STAGING=1 forces the device-local + staging-copy memory path
  * even on unified-memory devices (to test that path on lavapipe); SB_VK_SUBGROUP=0 forces the
- * portable shader variants (no subgroup operations).
+ * portable shader variants (no subgroup operations); SB_VK_RANGE_LIMIT=bytes lowers the binding
+ * window below maxStorageBufferRange (tests use it to exercise the splitting with small data).
  *
  * Not thread-safe: one sb_vk per thread.
  */
@@ -125,6 +126,7 @@ typedef struct sb_vk_ref {
  * large memory block, or a block of its own when larger than one (host-visible
  * where the device has unified memory, device-local otherwise). Contents are undefined. */
 int sb_vk_buf_create(sb_vk *vk, size_t bytes, sb_vk_buf **out);
+/* Frees a buffer (NULL ok). Not while an open batch uses it. */
 void sb_vk_buf_free(sb_vk *vk, sb_vk_buf *b);
 size_t sb_vk_buf_size(const sb_vk_buf *b);
 /* Copies host bytes to the buffer at byte offset `off` (direct write on unified memory, through a
@@ -147,10 +149,15 @@ int sb_vk_begin(sb_vk *vk);
  * After an error the batch is discarded; a lost device makes every later call SB_KERR_DEVICE. */
 int sb_vk_submit(sb_vk *vk, sb_vk_timing *t);
 
-/* Device operations: the semantics, shapes and layouts of kernels/kernels.h, on device tensors.
- * They record a dispatch into the open batch (SB_KERR_ARG when none is open) and check every
- * size against the buffers (SB_KERR_ARG when a tensor does not fit in its buffer). Outputs may
- * alias inputs where kernels.h allows it. */
+/* Device operations: the semantics, shapes, layouts and statuses of kernels/kernels.h, on device
+ * tensors. They record dispatches into the open batch (SB_KERR_ARG when none is open) and check
+ * every size against the buffers (SB_KERR_ARG when a tensor does not fit in its buffer); a rejected
+ * call records nothing, so the batch stays usable. Outputs may alias inputs where kernels.h allows
+ * it. Arithmetic is f32 (f16/bf16 are storage only).
+ *
+ * matmul: m <= 4 runs the matvec shader, larger m the tiled one. Unlike the CPU kernels, X is not
+ * rounded to 8 bits for quantized W: the result is the f32 product of X and the dequantized W
+ * (it differs from sb_matmul by the CPU's activation rounding, NMSE ~1e-5). */
 int sb_vk_op_matmul(sb_vk *vk, sb_vk_ref Y, sb_vk_ref X, sb_vk_ref W, sb_type wtype, int64_t m,
                     int64_t n, int64_t k);
 /* K, V: the cache [n_kv][n_kv_head][head_dim] in p->kv_type (f32 or f16); head_dim <= 256. */
@@ -174,8 +181,9 @@ int sb_vk_op_add_row(sb_vk *vk, sb_vk_ref y, sb_vk_ref a, sb_vk_ref b, int64_t r
 int sb_vk_op_get_rows(sb_vk *vk, sb_vk_ref y, sb_vk_ref table, sb_type t, int64_t n_rows,
                       int64_t n_cols, const int32_t *ids, int64_t n_ids);
 
-/* dst[0..n) = src[0..n) (not overlapping): f32 source, destination in dst_type f32 or f16 (round to nearest even
- * where the device's packHalf2x16 does; lavapipe does). For writing K/V rows into a cache. */
+/* dst[0..n) = src[0..n) (not overlapping): f32 source, destination in dst_type f32 or f16
+ * (rounded to nearest even where the device's packHalf2x16 does so; lavapipe does, checked
+ * against sb_fp32_to_fp16 in the tests). For writing K/V rows into a cache. */
 int sb_vk_op_copy(sb_vk *vk, sb_vk_ref dst, sb_type dst_type, sb_vk_ref src, int64_t n);
 
 /* ---------------------------------------------------------------- host API */

@@ -94,6 +94,7 @@ struct sb_vk {
     int lost;                    /* device lost or a submit failed: every later call fails */
     int use_subgroup;            /* pick the -sg shader variants (subgroup arithmetic) */
     uint64_t range_limit;        /* bytes of one descriptor window (maxStorageBufferRange) */
+    uint64_t ts_mask;            /* timestampValidBits of the queue family, as a mask */
     char err[512];
 
     /* memory */

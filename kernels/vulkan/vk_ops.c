@@ -223,8 +223,8 @@ static int end_submit_wait(sb_vk *vk)
         r = vk->fn.vkGetQueryPoolResults(vk->device, vk->query_pool, 0, 2, sizeof ts, ts, sizeof ts[0],
                                          VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT);
         if (r != VK_SUCCESS) return sb_vk_fail(vk, r, "vkGetQueryPoolResults");
-        if (ts[1] >= ts[0])
-            vk->device_s_accum += (double)(ts[1] - ts[0]) * vk->info.timestamp_period_ns * 1e-9;
+        /* Only timestampValidBits bits count; the difference modulo that wraps correctly. */
+        vk->device_s_accum += (double)((ts[1] - ts[0]) & vk->ts_mask) * vk->info.timestamp_period_ns * 1e-9;
     }
     return SB_KOK;
 }
@@ -459,10 +459,14 @@ int sb_vk_op_attention(sb_vk *vk, sb_vk_ref out, sb_vk_ref Q, sb_vk_ref K, sb_vk
     int st = ready(vk);
     if (st) return st;
     if (!p) return sb_vk_errf(vk, SB_KERR_ARG, "attention: NULL params");
+    /* The same statuses as sb_attention: ARG for bad values, SHAPE for inconsistent shapes. */
     if (p->m < 0 || p->pos < 0 || p->n_kv < 0 || p->n_head <= 0 || p->n_kv_head <= 0 || p->head_dim <= 0 ||
-        p->n_head % p->n_kv_head != 0 || p->pos > INT64_MAX - p->m || p->n_kv < p->pos + p->m || !isfinite(p->scale))
-        return sb_vk_errf(vk, SB_KERR_ARG, "attention: bad shape (m %lld pos %lld n_kv %lld heads %d/%d)",
-                          (long long)p->m, (long long)p->pos, (long long)p->n_kv, p->n_head, p->n_kv_head);
+        !isfinite(p->scale))
+        return sb_vk_errf(vk, SB_KERR_ARG, "attention: bad parameters (m %lld pos %lld n_kv %lld heads %d/%d dim %d)",
+                          (long long)p->m, (long long)p->pos, (long long)p->n_kv, p->n_head, p->n_kv_head, p->head_dim);
+    if (p->n_head % p->n_kv_head != 0 || p->pos > INT64_MAX - p->m || p->n_kv < p->pos + p->m)
+        return sb_vk_errf(vk, SB_KERR_SHAPE, "attention: %d heads over %d KV heads, %lld queries at %lld, cache of %lld",
+                          p->n_head, p->n_kv_head, (long long)p->m, (long long)p->pos, (long long)p->n_kv);
     if (p->head_dim > 256) return sb_vk_errf(vk, SB_KERR_UNSUPPORTED, "attention: head_dim %d > 256", p->head_dim);
     if (p->kv_type != SB_TYPE_F32 && p->kv_type != SB_TYPE_F16)
         return sb_vk_errf(vk, SB_KERR_UNSUPPORTED, "attention: K/V type %d (f32 or f16 only)", (int)p->kv_type);
@@ -526,7 +530,7 @@ int sb_vk_op_rmsnorm(sb_vk *vk, sb_vk_ref y, sb_vk_ref x, sb_vk_ref w, int64_t r
 {
     int st = ready(vk);
     if (st) return st;
-    if (!(eps >= 0)) return sb_vk_errf(vk, SB_KERR_ARG, "rmsnorm: eps %g", (double)eps);
+    if (!(eps >= 0) || n <= 0) return sb_vk_errf(vk, SB_KERR_ARG, "rmsnorm: eps %g, n %lld", (double)eps, (long long)n);
     uint64_t xb, wb;
     if ((st = f32_bytes(vk, rows, n, 1, &xb)) || (st = f32_bytes(vk, n, 1, 1, &wb))) return st;
     if ((st = need(vk, y, xb, "rmsnorm y")) || (st = need(vk, x, xb, "rmsnorm x")) || (st = need(vk, w, wb, "rmsnorm w")))
@@ -607,6 +611,7 @@ int sb_vk_op_softmax(sb_vk *vk, sb_vk_ref x, int64_t rows, int64_t n)
     int st = ready(vk);
     if (st) return st;
     uint64_t xb;
+    if (n <= 0) return sb_vk_errf(vk, SB_KERR_ARG, "softmax: n %lld", (long long)n);
     if ((st = f32_bytes(vk, rows, n, 1, &xb)) || (st = need(vk, x, xb, "softmax x"))) return st;
     if (n == 0 || rows == 0) return SB_KOK;
     vk_win w[SB_VK_NBIND] = {{0}};
@@ -677,6 +682,7 @@ int sb_vk_op_get_rows(sb_vk *vk, sb_vk_ref y, sb_vk_ref table, sb_type t, int64_
     int st = ready(vk);
     if (st) return st;
     uint64_t rb, yb, tb;
+    if (n_cols <= 0 || n_ids < 0) return sb_vk_errf(vk, SB_KERR_ARG, "get_rows: n_cols %lld, n_ids %lld", (long long)n_cols, (long long)n_ids);
     if ((st = row_bytes(vk, t, n_cols, &rb)) || (st = f32_bytes(vk, n_ids, n_cols, 1, &yb))) return st;
     if (n_rows < 0 || __builtin_mul_overflow(rb, (uint64_t)n_rows, &tb))
         return sb_vk_errf(vk, SB_KERR_ARG, "get_rows: bad table size");

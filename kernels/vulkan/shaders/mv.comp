@@ -33,7 +33,11 @@ void main()
     float acc[4] = float[4](0.0, 0.0, 0.0, 0.0);
     if (j < p.n) { // no return: every invocation must reach the barriers below
         uint rb = p.w_off + j * p.row_bytes;
+#if defined(WT_F32) || defined(WT_F16) || defined(WT_BF16)
+        uint nc = 0u; // element-wise below: neighbouring lanes read neighbouring words (coalesced)
+#else
         uint nc = p.k / 32u;
+#endif
         float v[32];
         for (uint c = lane; c < nc; c += 32u) {
             deq32(rb, c, v);
@@ -45,7 +49,7 @@ void main()
                 acc[r] += s;
             }
         }
-        for (uint i = 32u * nc + lane; i < p.k; i += 32u) { // only f32/f16/bf16 have a tail
+        for (uint i = 32u * nc + lane; i < p.k; i += 32u) { // f32/f16/bf16
             float wv = wval(rb, i);
             for (uint r = 0u; r < 4u; r++)
                 if (r < p.m) acc[r] = fma(wv, uintBitsToFloat(x[p.x_off + r * p.k + i]), acc[r]);
