@@ -237,7 +237,7 @@ static int prepare_act(sb_act *a, sb_act_kind kind, const float *X, int64_t m, i
     if (kind == SB_ACT_BF16) {
         a->bf16 = aligned_alloc(64, (mk * 2 + 63) / 64 * 64);
         if (!a->bf16) return SB_KERR_NOMEM;
-        #pragma omp parallel for num_threads(nt) schedule(static)
+        #pragma omp parallel for if (nt > 1) num_threads(nt) schedule(static)
         for (int64_t i = 0; i < (int64_t)mk; i++) a->bf16[i] = sb_fp32_to_bf16(X[i]);
         return SB_KOK;
     }
@@ -253,7 +253,7 @@ static int prepare_act(sb_act *a, sb_act_kind kind, const float *X, int64_t m, i
         a->dexp = aligned_alloc(64, ((size_t)(m * (k / 4)) * sizeof(float) + 63) / 64 * 64);
     }
     if (!a->q || !a->d || !a->s || (offset && (!a->start || !a->dexp))) return SB_KERR_NOMEM;
-    #pragma omp parallel for if (m > 1) num_threads(nt) schedule(static)
+    #pragma omp parallel for if (m > 1 && nt > 1) num_threads(nt) schedule(static)
     for (int64_t i = 0; i < m; i++) {
         const float *xr = X + i * k;
         int8_t *q = a->q + i * k;
@@ -317,11 +317,18 @@ static int matmul_kernel(const kernel_entry *e, float *Y, const float *X, const 
     sb_rowdot2_fn dot2 = e->dot2;
     if (m <= SB_MR) {
         /* decode: rows split evenly, each weight row read once */
-        /* dynamic chunks: on a shared machine a descheduled thread must not hold up the call */
-        #pragma omp parallel for num_threads(nt) schedule(dynamic, 16)
-        for (int64_t j = 0; j < n; j++) dot(w + (size_t)j * wrow_bytes, &act, 0, (int)m, Y + j, n);
+        /* Pairs of weight rows where the level has a two-row kernel: two concurrent streams
+         * keep more memory reads in flight. Dynamic chunks: on a shared machine a descheduled
+         * thread must not hold up the call. */
+        int64_t step = dot2 ? 2 : 1, n_steps = (n + step - 1) / step;
+        #pragma omp parallel for if (nt > 1) num_threads(nt) schedule(dynamic, 8)
+        for (int64_t t = 0; t < n_steps; t++) {
+            int64_t j = t * step;
+            if (step == 2 && j + 1 < n) dot2(w + (size_t)j * wrow_bytes, wrow_bytes, &act, 0, (int)m, Y + j, n);
+            else dot(w + (size_t)j * wrow_bytes, &act, 0, (int)m, Y + j, n);
+        }
     } else {
-        #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+        #pragma omp parallel for if (nt > 1) num_threads(nt) schedule(dynamic, 1)
         for (int64_t t = 0; t < n_tiles; t++) {
             int64_t j0 = t * N_TILE, j1 = j0 + N_TILE < n ? j0 + N_TILE : n;
             for (int64_t i = 0; i < m; i += SB_MR) {
@@ -338,6 +345,9 @@ static int matmul_kernel(const kernel_entry *e, float *Y, const float *X, const 
 }
 
 /* ---------------------------------------------------------------- public */
+
+/* Multiply-adds below which sb_matmul runs on one thread (a few tens of microseconds of work). */
+#define SMALL_WORK (256.0 * 1024.0)
 
 /* Y[m×n] = X[m×k]·Wᵀ (see kernels.h). Validates arguments (SB_KERR_ARG for NULL pointers,
  * negative sizes, sizes whose products overflow, an unknown ISA level or a non-weight format;
@@ -365,6 +375,8 @@ int sb_matmul(const sb_kctx *ctx, float *Y, const float *X, const void *W, sb_ty
     if (ctx->isa == SB_ISA_REF) return matmul_ref(Y, X, W, wtype, m, n, k, wrow_bytes);
     if (!sb_isa_supported(ctx->isa)) return SB_KERR_UNSUPPORTED;
     int nt = sb_kctx_threads(ctx);
+    /* Small products (a tiny model's layers) cost less than waking a thread team: one thread. */
+    if ((double)m * (double)n * (double)k < SMALL_WORK) nt = 1;
     if (wtype == SB_TYPE_F32 && m > 1 && ctx->isa != SB_ISA_NEON) return sb_gemm_f32(ctx, Y, X, W, m, n, k);
     const kernel_entry *e = find_kernel(ctx->isa, wtype, m);
     if (!e) return matmul_ref(Y, X, W, wtype, m, n, k, wrow_bytes);

@@ -203,12 +203,13 @@ static void test_matmul_levels_vs_ref(void)
     }
 }
 
-/* Larger decode and prefill shapes (several weight tiles, uneven thread split). */
+/* Larger decode and prefill shapes (several weight tiles, uneven thread split, and enough work
+ * that sb_matmul really uses two threads). */
 static void test_matmul_levels_larger(void)
 {
     uint64_t seed = 99;
     sb_kctx ref = {SB_ISA_REF, 1};
-    const int64_t m_list[] = {1, 21}, n = 200, k = 1024;
+    const int64_t m_list[] = {1, 21}, n = 520, k = 1024; /* above the one-thread cutoff */
     for (size_t ti = 0; ti < sizeof all_types / sizeof all_types[0]; ti++) {
         sb_type t = all_types[ti];
         uint8_t *w = make_weights(t, n, k, &seed);

@@ -293,7 +293,7 @@ typedef struct k4_block {
     float d, dmin;
     __m512i sc16;  /* int16 lanes 0-7: the 8 scales                              */
     __m256i mins;  /* int16: each min twice (sub-block j covers 16-sums 2j, 2j+1) */
-    __m256i hbits; /* Q5_K high bits                                              */
+    __m512i hbits; /* Q5_K: the 32 high-bit bytes in both halves                  */
     const uint8_t *qs;
 } k4_block;
 
@@ -304,11 +304,11 @@ INLINE k4_block k4_load(const void *w, int64_t b, int has_high)
     if (has_high) {
         const sb_block_q5_K *wb = (const sb_block_q5_K *)w + b;
         kb.d = half(wb->d), kb.dmin = half(wb->dmin), scales = wb->scales, kb.qs = wb->qs;
-        kb.hbits = _mm256_loadu_si256((const __m256i *)wb->qh);
+        kb.hbits = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)wb->qh));
     } else {
         const sb_block_q4_K *wb = (const sb_block_q4_K *)w + b;
         kb.d = half(wb->d), kb.dmin = half(wb->dmin), scales = wb->scales, kb.qs = wb->qs;
-        kb.hbits = _mm256_setzero_si256();
+        kb.hbits = _mm512_setzero_si512();
     }
     __m128i scmn = k4_scales_mins(scales);
     kb.sc16 = _mm512_castsi128_si512(_mm_cvtepu8_epi16(scmn));
@@ -317,21 +317,24 @@ INLINE k4_block k4_load(const void *w, int64_t b, int has_high)
 }
 
 /* Chunk c (elements 64c .. 64c+63) of a super-block: the 64 unsigned quants and the scales
- * (int16 lanes 0-15 = scale 2c, lanes 16-31 = scale 2c+1). Consumes two Q5_K high bits. */
-INLINE __m512i k4_chunk(k4_block *kb, int c, int has_high, __m512i *s16)
+ * (int16 lanes 0-15 = scale 2c, lanes 16-31 = scale 2c+1). The 32 quant bytes go to both
+ * halves of a register; the upper half is shifted right by 4 (per 16-bit lane), so one AND
+ * leaves the low nibbles (elements 64c..64c+31) below the high ones (64c+32..64c+63).
+ * Q5_K: byte l of the high bits holds bit 2c for element 64c+l and bit 2c+1 for 64c+32+l;
+ * a test against those bits selects the lanes that get +16. */
+INLINE __m512i k4_chunk(const k4_block *kb, int c, int has_high, __m512i *s16)
 {
-    const __m256i m4 = _mm256_set1_epi8(15), one = _mm256_set1_epi8(1);
-    __m256i bytes = _mm256_loadu_si256((const __m256i *)(kb->qs + 32 * c));
-    __m256i lo = _mm256_and_si256(bytes, m4);
-    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(bytes, 4), m4);
+    const __m512i shifts = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(4), 1);
+    __m512i bytes = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(kb->qs + 32 * c)));
+    __m512i q = _mm512_and_si512(_mm512_srlv_epi16(bytes, shifts), _mm512_set1_epi8(15));
     if (has_high) {
-        lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(kb->hbits, one), 4));
-        hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(kb->hbits, 1), one), 4));
-        kb->hbits = _mm256_srli_epi16(kb->hbits, 2);
+        __m512i bit = _mm512_inserti64x4(_mm512_set1_epi8((char)(1 << (2 * c))), _mm256_set1_epi8((char)(1 << (2 * c + 1))), 1);
+        __mmask64 set = _mm512_test_epi8_mask(kb->hbits, bit);
+        q = _mm512_mask_add_epi8(q, set, q, _mm512_set1_epi8(16));
     }
     __m512i idx = _mm512_inserti64x4(_mm512_set1_epi16((int16_t)(2 * c)), _mm256_set1_epi16((int16_t)(2 * c + 1)), 1);
     *s16 = _mm512_permutexvar_epi16(idx, kb->sc16);
-    return join(lo, hi);
+    return q;
 }
 
 /* Q4_K (has_high = 0) and Q5_K (has_high = 1). */
@@ -391,24 +394,22 @@ INLINE void q45_K_rows(const void *w, size_t ws, const sb_act *x, int64_t r0, fl
 #define Q5_K_BODY(NR, NW) q45_K_rows(w, ws, x, r0, y, ldy, NR, NW, 1)
 
 /* Q6_K: the 128-element half h of a super-block as two 64-quant registers (elements 128h + 0..63,
- * 128h + 64..127) with their scales as int16 lanes (8 lanes = 16 elements per scale). */
+ * 128h + 64..127) with their scales as int16 lanes (8 lanes = 16 elements per scale).
+ * ql[64h .. 64h+63] holds the low nibbles of elements 0..63 and the high nibbles of 64..127 (of
+ * this half); qh byte l holds the two top bits of elements l, l+32, l+64, l+96 at bits 0-1, 2-3,
+ * 4-5, 6-7. With qh in both register halves, a per-half shift moves the right pair to bits 4-5. */
 INLINE void q6_half(const sb_block_q6_K *wb, int h, __m512i sc512, __m512i q[2], __m512i s[2])
 {
-    const __m256i m4 = _mm256_set1_epi8(15), m2 = _mm256_set1_epi8(3);
+    const __m512i m4 = _mm512_set1_epi8(15), m30 = _mm512_set1_epi8(0x30);
+    const __m512i shl_a = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1); /* bits 0-1, 2-3 → 4-5 */
+    const __m512i shr_b = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1); /* bits 4-5, 6-7 → 4-5 */
     /* vpermw indices: 16-bit lane l takes scale l / 8 (+ base) */
     const __m512i idx0 = _mm512_set_epi16(3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0,
                                           0, 0, 0, 0, 0, 0);
-    __m256i l0 = _mm256_loadu_si256((const __m256i *)(wb->ql + 64 * h));
-    __m256i l1 = _mm256_loadu_si256((const __m256i *)(wb->ql + 64 * h + 32));
-    __m256i hb = _mm256_loadu_si256((const __m256i *)(wb->qh + 32 * h));
-    __m256i q0 = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(hb, m2), 4));
-    __m256i q1 = _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 2), m2), 4));
-    __m256i q2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4),
-                                 _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m2), 4));
-    __m256i q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
-                                 _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m2), 4));
-    q[0] = join(q0, q1);
-    q[1] = join(q2, q3);
+    __m512i l = _mm512_loadu_si512(wb->ql + 64 * h);
+    __m512i hb = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(wb->qh + 32 * h)));
+    q[0] = _mm512_or_si512(_mm512_and_si512(l, m4), _mm512_and_si512(_mm512_sllv_epi16(hb, shl_a), m30));
+    q[1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), m4), _mm512_and_si512(_mm512_srlv_epi16(hb, shr_b), m30));
     s[0] = _mm512_permutexvar_epi16(_mm512_add_epi16(idx0, _mm512_set1_epi16((int16_t)(8 * h))), sc512);
     s[1] = _mm512_permutexvar_epi16(_mm512_add_epi16(idx0, _mm512_set1_epi16((int16_t)(8 * h + 4))), sc512);
 }
