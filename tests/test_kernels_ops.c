@@ -291,6 +291,17 @@ static void test_bad_args(void)
     CHECK_EQ_INT(sb_add(&bad, x, x, x, 4), SB_KERR_ARG);
 }
 
+static void test_cpu_has(void)
+{
+    CHECK_EQ_INT(sb_cpu_has(NULL), 0);
+    CHECK_EQ_INT(sb_cpu_has("no-such-feature"), 0);
+    /* a level implies its features */
+    if (sb_isa_supported(SB_ISA_AVX2)) CHECK(sb_cpu_has("avx2") && sb_cpu_has("fma") && sb_cpu_has("f16c"));
+    if (sb_isa_supported(SB_ISA_AVX512)) CHECK(sb_cpu_has("avx512f") && sb_cpu_has("avx512bw"));
+    int v = sb_cpu_has("avx512vnni");
+    CHECK(v == 0 || v == 1);
+}
+
 int main(void)
 {
     RUN(test_elementwise_ops_match_ref);
@@ -303,5 +314,6 @@ int main(void)
     RUN(test_get_rows);
     RUN(test_get_rows_quantized);
     RUN(test_bad_args);
+    RUN(test_cpu_has);
     return test_finish();
 }

@@ -5,14 +5,15 @@
  * per O micro-tile). It defines one static function, flash_attention(), with the contract of
  * sb_attention_fn (kernels/ops_impl.h).
  *
- * Work split: the rows of one KV head g are the (query, head) pairs of its group, numbered
- * L = i·ratio + hh (query i, head g·ratio + hh). A unit is a run of consecutive rows of one KV
- * head; units go to OpenMP threads, largest (latest queries) first. Each unit streams its K/V
- * once, in tiles of BK keys, with an online softmax (running max m, running sum l, output
- * rescaled by e^(m_old - m_new)); no score row longer than BK is ever stored.
+ * Rows: the rows of one KV head g are the (query, head) pairs of its group, numbered
+ * L = i·ratio + hh (query i, head g·ratio + hh), so the heads of a group share every K/V load.
+ * K/V are streamed in tiles of BK keys with an online softmax (running max m, running sum l,
+ * output rescaled by e^(m_old - m_new)); no score row longer than BK is ever stored.
  *
- * Two tile layouts:
- * - rows in lanes (prefill, many rows): a unit has up to RP = ATT_NV·VL rows. Scores are kept
+ * Two tile layouts, chosen by the number of rows per KV head (m·ratio < RP/2: keys in lanes):
+ * - rows in lanes (prefill, many rows): a unit is a run of up to RP = ATT_NV·VL consecutive rows
+ *   of one KV head; units go to OpenMP threads dynamically, latest queries (most keys) first,
+ *   and each streams its keys 0 .. last once. Scores are kept
  *   transposed, S^T[key][row], so the running max and sum are lane-wise vector ops, and both
  *   products are broadcast-FMA micro-kernels with no transposes in the key loop:
  *     S^T[j][r]  = Σ_d K[j][d] · Qt[d][r]         (Qt = scaled Q, transposed once per unit)

@@ -57,7 +57,7 @@ static void pack_16x16(float *dst, const float *src, int64_t ld, int rows, int R
 #pragma GCC unroll 16
             for (int i = 0; i < 16; i++) {
                 v[i] = _mm512_maskz_loadu_ps(rm[i], s + i * ld + p);
-                _mm_prefetch((const char *)(s + i * ld + p + 64), _MM_HINT_T0); /* 4 lines ahead */
+                _mm_prefetch((const char *)(s + i * ld + p + 512), _MM_HINT_T1); /* 2 KiB ahead into L2 */
             }
             transpose16(v);
             float *d = dst + p * R + r0;
@@ -69,30 +69,37 @@ static void pack_16x16(float *dst, const float *src, int64_t ld, int rows, int R
     }
 }
 
+/* One k step of the 14×32 tile: 2 loads of B, 14 broadcasts of A, 28 FMAs. Always inlined,
+ * so the accumulator arrays stay in registers. */
+static inline __attribute__((always_inline)) void step(const float *a, const float *b, __m512 c0[MR],
+                                                        __m512 c1[MR])
+{
+    _mm_prefetch((const char *)(b + 8 * NR), _MM_HINT_T0);
+    _mm_prefetch((const char *)(b + 8 * NR + 16), _MM_HINT_T0);
+    __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+#pragma GCC unroll 14
+    for (int i = 0; i < MR; i++) {
+        __m512 ai = _mm512_set1_ps(a[i]);
+        c0[i] = _mm512_fmadd_ps(ai, b0, c0[i]);
+        c1[i] = _mm512_fmadd_ps(ai, b1, c1[i]);
+    }
+}
+
 static void ukernel_14x32(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int beta)
 {
     __m512 c0[MR], c1[MR];
 #pragma GCC unroll 14
-    for (int i = 0; i < MR; i++) {
-        c0[i] = c1[i] = _mm512_setzero_ps();
-        /* the C tile is needed only at the end: start fetching it now (2-3 lines per row) */
-        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_T0);
-        _mm_prefetch((const char *)(c + i * ldc + NR - 1), _MM_HINT_T0);
-    }
-    for (int64_t p = 0; p < kc; p++) {
-        /* the B panel streams from L2: fetch 8 steps ahead */
-        _mm_prefetch((const char *)(b + 8 * NR), _MM_HINT_T0);
-        _mm_prefetch((const char *)(b + 8 * NR + 16), _MM_HINT_T0);
-        __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+    for (int i = 0; i < MR; i++) c0[i] = c1[i] = _mm512_setzero_ps();
+    /* B streams from L2 (prefetched 8 steps ahead). The C tile is fetched for writing only
+     * for the last steps, so that the B stream does not evict it again before the stores. */
+    int64_t tail = kc < 24 ? kc : 24;
+    for (int64_t p = 0; p < kc - tail; p++, a += MR, b += NR) step(a, b, c0, c1);
 #pragma GCC unroll 14
-        for (int i = 0; i < MR; i++) {
-            __m512 ai = _mm512_set1_ps(a[i]);
-            c0[i] = _mm512_fmadd_ps(ai, b0, c0[i]);
-            c1[i] = _mm512_fmadd_ps(ai, b1, c1[i]);
-        }
-        a += MR;
-        b += NR;
+    for (int i = 0; i < MR; i++) {
+        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_ET0);
+        _mm_prefetch((const char *)(c + i * ldc + NR - 1), _MM_HINT_ET0);
     }
+    for (int64_t p = 0; p < tail; p++, a += MR, b += NR) step(a, b, c0, c1);
 #pragma GCC unroll 14
     for (int i = 0; i < MR; i++) {
         float *ci = c + i * ldc;
