@@ -24,7 +24,8 @@ static void usage(FILE *f)
             "      --top-p P        nucleus sampling mass (default 1 = off)\n"
             "      --seed S         sampler seed (default 42)\n"
             "      --threads N      kernel threads (default: all online processors)\n"
-            "      --backend B      cpu (default), ref (plain-C oracle, 1 thread) or vulkan\n"
+            "      --backend B      cpu (default), ref (plain-C oracle, 1 thread) or vulkan (the whole\n"
+            "                       model on the Vulkan device; KV cache f32)\n"
             "      --ctx N          context size of the session (default: prompt + generated tokens)\n"
             "      --kv-f16         store the KV cache in f16 (default f32)\n"
             "      --n-prompt N     instead of a text prompt, use N synthetic prompt tokens (BOS and\n"
@@ -133,7 +134,9 @@ int sb_cmd_generate(int argc, char **argv)
         return 2;
     }
     mo.n_threads = (int)threads;
-    mo.n_ctx = ctx;
+    /* the memory check before loading needs the context: the one asked for, else an upper
+     * bound of prompt + generated tokens (a text prompt has at most one token per byte + BOS) */
+    mo.n_ctx = ctx ? ctx : (n_synth_prompt ? n_synth_prompt : (long)strlen(prompt) + 2) + n_predict;
 
     char err[1024];
     sb_model *m = NULL;
@@ -241,14 +244,17 @@ int sb_cmd_generate(int argc, char **argv)
     uint64_t rss = sb_peak_rss_bytes(), wb = sb_model_weight_bytes(m), kvb = sb_model_kv_bytes(m, n_ctx);
     const sb_kctx *kc = sb_model_kctx(m);
     int n_threads_used = kc->isa == SB_ISA_REF ? 1 : threads > 0 ? (int)threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
-    fprintf(stderr, "\nmodel: %s (%s, %.1f M params, %.1f MiB of weights), back end %s/%s, %d threads\n",
-            model_path, hp->arch, (double)sb_model_n_params(m) / 1e6, (double)wb / 1048576.0,
-            sb_model_backend(m), sb_isa_name(kc->isa), n_threads_used);
+    if (!strcmp(sb_model_backend(m), "vulkan")) n_threads_used = 1; /* the host only records dispatches */
+    char bdesc[300];
+    sb_model_backend_desc(m, bdesc, sizeof bdesc);
+    fprintf(stderr, "\nmodel: %s (%s, %.1f M params, %.1f MiB of weights), back end %s\n", model_path,
+            hp->arch, (double)sb_model_n_params(m) / 1e6, (double)wb / 1048576.0, bdesc);
     fprintf(stderr, "prompt tokens: %zu, generated tokens: %zu, context %lld\n", n_prompt, n_gen,
             (long long)n_ctx);
     fprintf(stderr, "time to first token: %.2f ms\n", t_first * 1e3);
     fprintf(stderr, "prefill: %.2f tok/s (%zu tokens in %.2f ms)\n", pp, n_prompt, t_prefill * 1e3);
-    fprintf(stderr, "decode:  %.2f tok/s (%zu tokens in %.2f ms)\n", tg, n_dec, t_decode * 1e3);
+    fprintf(stderr, "decode:  %.2f tok/s (%zu tokens in %.2f ms; %.1f GB/s of weights read)\n", tg, n_dec,
+            t_decode * 1e3, tg * (double)sb_model_decode_bytes(m) / 1e9);
     fprintf(stderr, "peak RSS: %.1f MiB (weights %.1f MiB + KV cache %.1f MiB; predicted %.1f MiB)\n",
             (double)rss / 1048576.0, (double)wb / 1048576.0, (double)kvb / 1048576.0,
             (double)sb_model_predict_ram(m, n_ctx) / 1048576.0);
@@ -261,7 +267,8 @@ int sb_cmd_generate(int argc, char **argv)
         cJSON_AddStringToObject(g, "arch", hp->arch);
         cJSON_AddNumberToObject(g, "params", (double)sb_model_n_params(m));
         cJSON_AddStringToObject(g, "backend", sb_model_backend(m));
-        cJSON_AddStringToObject(g, "isa", sb_isa_name(kc->isa));
+        cJSON_AddStringToObject(g, "backend_desc", bdesc);
+        if (strcmp(sb_model_backend(m), "vulkan")) cJSON_AddStringToObject(g, "isa", sb_isa_name(kc->isa));
         cJSON_AddNumberToObject(g, "threads", n_threads_used);
         cJSON_AddNumberToObject(g, "n_ctx", (double)n_ctx);
         cJSON_AddStringToObject(g, "kv_type", mo.kv_type == SB_TYPE_F16 ? "f16" : "f32");
@@ -270,6 +277,8 @@ int sb_cmd_generate(int argc, char **argv)
         cJSON_AddNumberToObject(g, "ttft_ms", t_first * 1e3);
         cJSON_AddNumberToObject(g, "prefill_tok_s", pp);
         cJSON_AddNumberToObject(g, "decode_tok_s", tg);
+        cJSON_AddNumberToObject(g, "decode_weight_bytes", (double)sb_model_decode_bytes(m));
+        cJSON_AddNumberToObject(g, "decode_gbs", tg * (double)sb_model_decode_bytes(m) / 1e9);
         if (n_dec > 0) {
             qsort(itl, n_dec, sizeof *itl, cmp_double);
             cJSON *q = cJSON_AddObjectToObject(g, "itl_ms");

@@ -13,5 +13,7 @@ int sb_cmd_synth(int argc, char **argv);
 int sb_cmd_inspect(int argc, char **argv);
 int sb_cmd_tokenize(int argc, char **argv);
 int sb_cmd_report(int argc, char **argv);
+int sb_cmd_bench(int argc, char **argv);
+int sb_cmd_check(int argc, char **argv);
 
 #endif

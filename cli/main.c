@@ -12,6 +12,8 @@ typedef struct command {
 
 /* One row per subcommand, in the order `slmbench --help` lists them. */
 static const command commands[] = {
+    {"bench",    sb_cmd_bench,    "time the kernels of every back end (checked against ref first), with % of peak"},
+    {"check",    sb_cmd_check,    "regression gate: compare bench results with a baseline, noise-aware; exit 1 on regression"},
     {"hw",       sb_cmd_hw,       "probe this machine: topology, ISA, Vulkan, PAPI, measured FMA peak and memory bandwidth"},
     {"eval",     sb_cmd_eval,     "accuracy, latency and memory of GGUF models on eval datasets; compares models (McNemar)"},
     {"generate", sb_cmd_generate, "run a GGUF model on a prompt: streamed text, time to first token, prefill/decode tok/s, peak RSS"},

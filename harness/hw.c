@@ -3,7 +3,8 @@
  * Sections: CPU identity and ISA (CPUID / HWCAP), topology and caches (hwloc), memory, OS and
  * build, Vulkan devices (the loader), PAPI (components, which counters really count), and the
  * measured ceilings (FMA peak, read and triad bandwidth). Whatever cannot be probed is marked
- * in the JSON with a reason; nothing here fails the probe. */
+ * in the JSON with a reason; nothing here fails the probe. The probe sits on top of the measuring
+ * core: it asks the kernels which ISA level and Vulkan devices they would use. */
 #include "harness/hw.h"
 
 #include <math.h>
@@ -17,7 +18,6 @@
 
 #include <hwloc.h>
 #include <papi.h>
-#include <vulkan/vulkan.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -30,6 +30,7 @@
 #include "harness/measure.h"
 #include "harness/version.h"
 #include "kernels/kernels.h"
+#include "kernels/vulkan/vk.h"
 
 #ifndef SB_GIT_DESCRIBE
 #define SB_GIT_DESCRIBE "unknown"
@@ -157,82 +158,54 @@ static void probe_topology(cJSON *m, cJSON *cpu, char *model_out, size_t model_l
 
 /* ------------------------------------------------------------------ Vulkan */
 
-static const char *vk_type_name(VkPhysicalDeviceType t)
-{
-    switch (t) {
-    case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: return "integrated";
-    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return "discrete";
-    case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: return "virtual";
-    case VK_PHYSICAL_DEVICE_TYPE_CPU: return "cpu";
-    default: return "other";
-    }
-}
-
+/* The same device list the Vulkan back end selects from (kernels/vulkan). */
 static void probe_vulkan(cJSON *m)
 {
     cJSON *vk = cJSON_AddObjectToObject(m, "vulkan");
-    VkApplicationInfo app = {.sType = VK_STRUCTURE_TYPE_APPLICATION_INFO, .pApplicationName = "slmbench",
-                             .apiVersion = VK_API_VERSION_1_1};
-    VkInstanceCreateInfo ci = {.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO, .pApplicationInfo = &app};
-    VkInstance inst;
-    VkResult r = vkCreateInstance(&ci, NULL, &inst);
-    if (r != VK_SUCCESS) {
+    enum { CAP = 16 };
+    sb_vk_device_info *devs = calloc(CAP, sizeof *devs);
+    char reason[256] = "";
+    int n = 0;
+    if (!devs || sb_vk_list_devices(devs, CAP, &n, reason, sizeof reason) != SB_KOK || n == 0) {
         cJSON_AddBoolToObject(vk, "available", 0);
-        char why[128];
-        snprintf(why, sizeof why, "vkCreateInstance failed (VkResult %d): no Vulkan driver found", (int)r);
-        cJSON_AddStringToObject(vk, "reason", why);
+        cJSON_AddStringToObject(vk, "reason", devs ? (reason[0] ? reason : "no Vulkan device") : "out of memory");
+        free(devs);
         return;
     }
-    uint32_t n = 0;
-    vkEnumeratePhysicalDevices(inst, &n, NULL);
-    VkPhysicalDevice *devs = n ? calloc(n, sizeof *devs) : NULL;
-    if (n && (!devs || vkEnumeratePhysicalDevices(inst, &n, devs) < 0)) n = 0;
-    cJSON_AddBoolToObject(vk, "available", n > 0);
-    if (n == 0) cJSON_AddStringToObject(vk, "reason", "the Vulkan loader found no physical device");
+    cJSON_AddBoolToObject(vk, "available", 1);
     cJSON *list = cJSON_AddArrayToObject(vk, "devices");
-    for (uint32_t i = 0; i < n; i++) {
-        VkPhysicalDeviceSubgroupProperties sub = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
-        VkPhysicalDeviceDriverProperties drv = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_DRIVER_PROPERTIES, .pNext = &sub};
-        VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &drv};
-        vkGetPhysicalDeviceProperties2(devs[i], &p2);
-        const VkPhysicalDeviceProperties *p = &p2.properties;
-        VkPhysicalDeviceShaderFloat16Int8Features f16 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES};
-        VkPhysicalDevice8BitStorageFeatures s8 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_8BIT_STORAGE_FEATURES, .pNext = &f16};
-        VkPhysicalDeviceFeatures2 f2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &s8};
-        vkGetPhysicalDeviceFeatures2(devs[i], &f2);
-        VkPhysicalDeviceMemoryProperties mem;
-        vkGetPhysicalDeviceMemoryProperties(devs[i], &mem);
-
-        cJSON *d = cJSON_CreateObject();
-        cJSON_AddNumberToObject(d, "index", i);
-        cJSON_AddStringToObject(d, "name", p->deviceName);
-        cJSON_AddStringToObject(d, "type", vk_type_name(p->deviceType));
-        cJSON_AddNumberToObject(d, "vendor_id", p->vendorID);
-        cJSON_AddNumberToObject(d, "device_id", p->deviceID);
+    for (int i = 0; i < n && i < CAP; i++) {
+        const sb_vk_device_info *d = &devs[i];
+        cJSON *o = cJSON_CreateObject();
         char buf[600];
-        snprintf(buf, sizeof buf, "%s %s", drv.driverName, drv.driverInfo);
-        cJSON_AddStringToObject(d, "driver", buf);
-        snprintf(buf, sizeof buf, "%u.%u.%u", VK_API_VERSION_MAJOR(p->apiVersion), VK_API_VERSION_MINOR(p->apiVersion),
-                 VK_API_VERSION_PATCH(p->apiVersion));
-        cJSON_AddStringToObject(d, "api_version", buf);
-        cJSON *heaps = cJSON_AddArrayToObject(d, "heaps");
-        for (uint32_t h = 0; h < mem.memoryHeapCount; h++) {
+        cJSON_AddNumberToObject(o, "index", d->index);
+        cJSON_AddStringToObject(o, "name", d->name);
+        cJSON_AddStringToObject(o, "type", d->type);
+        cJSON_AddNumberToObject(o, "vendor_id", d->vendor_id);
+        cJSON_AddNumberToObject(o, "device_id", d->device_id);
+        snprintf(buf, sizeof buf, "%s %s", d->driver_name, d->driver_info);
+        cJSON_AddStringToObject(o, "driver", buf);
+        snprintf(buf, sizeof buf, "%u.%u.%u", d->api_major, d->api_minor, d->api_patch);
+        cJSON_AddStringToObject(o, "api_version", buf);
+        cJSON *heaps = cJSON_AddArrayToObject(o, "heaps");
+        for (int h = 0; h < d->n_heaps && h < SB_VK_MAX_HEAPS; h++) {
             cJSON *ho = cJSON_CreateObject();
-            cJSON_AddNumberToObject(ho, "size_bytes", (double)mem.memoryHeaps[h].size);
-            cJSON_AddBoolToObject(ho, "device_local", (mem.memoryHeaps[h].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) != 0);
+            cJSON_AddNumberToObject(ho, "size_bytes", (double)d->heap_bytes[h]);
+            cJSON_AddBoolToObject(ho, "device_local", d->heap_device_local[h]);
             cJSON_AddItemToArray(heaps, ho);
         }
-        cJSON *wg = cJSON_AddArrayToObject(d, "max_workgroup_size");
-        for (int k = 0; k < 3; k++) cJSON_AddItemToArray(wg, cJSON_CreateNumber(p->limits.maxComputeWorkGroupSize[k]));
-        cJSON_AddNumberToObject(d, "max_invocations", p->limits.maxComputeWorkGroupInvocations);
-        cJSON_AddNumberToObject(d, "shared_memory_bytes", p->limits.maxComputeSharedMemorySize);
-        cJSON_AddNumberToObject(d, "subgroup_size", sub.subgroupSize);
-        cJSON_AddBoolToObject(d, "fp16", f16.shaderFloat16);
-        cJSON_AddBoolToObject(d, "int8", f16.shaderInt8 && s8.storageBuffer8BitAccess);
-        cJSON_AddItemToArray(list, d);
+        cJSON_AddBoolToObject(o, "unified_memory", d->unified_memory);
+        cJSON *wg = cJSON_AddArrayToObject(o, "max_workgroup_size");
+        for (int k = 0; k < 3; k++) cJSON_AddItemToArray(wg, cJSON_CreateNumber(d->max_workgroup_size[k]));
+        cJSON_AddNumberToObject(o, "max_invocations", d->max_workgroup_invocations);
+        cJSON_AddNumberToObject(o, "shared_memory_bytes", d->max_shared_memory);
+        cJSON_AddNumberToObject(o, "subgroup_size", d->subgroup_size);
+        cJSON_AddBoolToObject(o, "fp16", d->shader_fp16);
+        cJSON_AddBoolToObject(o, "int8", d->shader_int8 && d->storage_8bit);
+        cJSON_AddBoolToObject(o, "timestamps", d->timestamps);
+        cJSON_AddItemToArray(list, o);
     }
     free(devs);
-    vkDestroyInstance(inst, NULL);
 }
 
 /* ------------------------------------------------------------------ PAPI */

@@ -11,7 +11,7 @@
 
 static float kv_at(const void *base, sb_type t, int64_t idx)
 {
-    if (t == SB_TYPE_F16) return sb_half_to_float(((const uint16_t *)base)[idx]);
+    if (t == SB_TYPE_F16) return sb_fp16_to_fp32(((const uint16_t *)base)[idx]);
     return ((const float *)base)[idx];
 }
 
@@ -74,6 +74,8 @@ int sb_attention(const sb_kctx *ctx, float *out, const float *Q, const void *K, 
         return SB_KERR_ARG;
     if (p->m == 0) return SB_KOK;
     switch (ctx->isa) {
+    case SB_ISA_AVX2: return sb_attention_avx2(out, Q, K, V, p, sb_kctx_threads(ctx));
+    case SB_ISA_AVX512: return sb_attention_avx512(out, Q, K, V, p, sb_kctx_threads(ctx));
     default: return attention_ref(out, Q, K, V, p);
     }
 }

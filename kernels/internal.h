@@ -11,7 +11,10 @@
 
 #include "kernels/kernels.h"
 
-/* Y[m×n] = X[m×k] · Wᵀ with f32 W (n×k row-major), optimized level ctx->isa, ctx->n_threads. */
+/* Y[m×n] = X[m×k] · Wᵀ with f32 W (n×k row-major), optimized level ctx->isa, ctx->n_threads
+ * (kernels/gemm.c). Y may not alias X or W. The ref level (and neon, which has no GEMM kernel
+ * yet) runs the plain triple loop. Returns SB_KOK; SB_KERR_ARG for NULL pointers, negative sizes
+ * or a level this CPU lacks; SB_KERR_NOMEM when the packing buffers cannot be allocated. */
 int sb_gemm_f32(const sb_kctx *ctx, float *Y, const float *X, const float *W, int64_t m, int64_t n,
                 int64_t k);
 

@@ -30,17 +30,43 @@ int sb_isa_supported(sb_isa isa)
 #if defined(__x86_64__) || defined(__i386__)
     case SB_ISA_AVX2:
         __builtin_cpu_init();
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+               __builtin_cpu_supports("f16c");
     case SB_ISA_AVX512:
         __builtin_cpu_init();
         return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma");
+               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+               __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
 #endif
 #if defined(__aarch64__)
     case SB_ISA_NEON: return 1;
 #endif
     default: return 0;
     }
+}
+
+/* CPU features by name, for code that needs more than a level guarantees (AVX-512 VNNI / BF16
+ * inside the avx512 level, F16C, ...). __builtin_cpu_supports takes only string literals, hence
+ * one comparison per name. */
+int sb_cpu_has(const char *feature)
+{
+    if (!feature) return 0;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    if (!strcmp(feature, "avx2")) return !!__builtin_cpu_supports("avx2");
+    if (!strcmp(feature, "fma")) return !!__builtin_cpu_supports("fma");
+    if (!strcmp(feature, "f16c")) return !!__builtin_cpu_supports("f16c");
+    if (!strcmp(feature, "avx512f")) return !!__builtin_cpu_supports("avx512f");
+    if (!strcmp(feature, "avx512bw")) return !!__builtin_cpu_supports("avx512bw");
+    if (!strcmp(feature, "avx512vl")) return !!__builtin_cpu_supports("avx512vl");
+    if (!strcmp(feature, "avx512dq")) return !!__builtin_cpu_supports("avx512dq");
+    if (!strcmp(feature, "avx512vnni")) return !!__builtin_cpu_supports("avx512vnni");
+    if (!strcmp(feature, "avx512bf16")) return !!__builtin_cpu_supports("avx512bf16");
+#endif
+#if defined(__aarch64__)
+    if (!strcmp(feature, "neon")) return 1;
+#endif
+    return 0;
 }
 
 static sb_isa best_supported(void)

@@ -171,32 +171,33 @@ typedef struct kernel_entry {
     int needs;          /* CPU feature beyond the level itself (FEAT_*)            */
     int min_m;          /* use this entry only when m >= min_m                       */
     sb_act_kind act;    /* how X is prepared                                         */
-    sb_rowdot_fn dot;
+    sb_rowdot_fn dot;   /* one weight row × up to SB_MR X rows                        */
+    sb_rowdot2_fn dot2; /* two weight rows × up to SB_MR X rows (prefill), optional   */
 } kernel_entry;
 
 /* First matching entry wins; a level without an entry for a format falls back to the level
  * below it (avx512 → avx2 → ref). */
 static const kernel_entry kernel_table[] = {
-#if defined(__x86_64__) && 0 /* SIMD kernels land next */
-    {SB_ISA_AVX512, SB_TYPE_F32, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f32_avx512},
-    {SB_ISA_AVX512, SB_TYPE_F16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f16_avx512},
-    {SB_ISA_AVX512, SB_TYPE_BF16, FEAT_BF16, 2, SB_ACT_BF16, sb_rowdot_bf16dp_avx512},
-    {SB_ISA_AVX512, SB_TYPE_BF16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_bf16_avx512},
-    {SB_ISA_AVX512, SB_TYPE_Q8_0, FEAT_VNNI, 1, SB_ACT_Q8_0, sb_rowdot_q8_0_avx512},
-    {SB_ISA_AVX512, SB_TYPE_Q4_0, FEAT_VNNI, 1, SB_ACT_Q8_0, sb_rowdot_q4_0_avx512},
-    {SB_ISA_AVX512, SB_TYPE_Q4_K, FEAT_VNNI, 1, SB_ACT_Q8_K, sb_rowdot_q4_K_avx512},
-    {SB_ISA_AVX512, SB_TYPE_Q5_K, FEAT_VNNI, 1, SB_ACT_Q8_K, sb_rowdot_q5_K_avx512},
-    {SB_ISA_AVX512, SB_TYPE_Q6_K, FEAT_VNNI, 1, SB_ACT_Q8_K, sb_rowdot_q6_K_avx512},
-    {SB_ISA_AVX2, SB_TYPE_F32, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f32_avx2},
-    {SB_ISA_AVX2, SB_TYPE_F16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f16_avx2},
-    {SB_ISA_AVX2, SB_TYPE_BF16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_bf16_avx2},
-    {SB_ISA_AVX2, SB_TYPE_Q8_0, FEAT_NONE, 1, SB_ACT_Q8_0, sb_rowdot_q8_0_avx2},
-    {SB_ISA_AVX2, SB_TYPE_Q4_0, FEAT_NONE, 1, SB_ACT_Q8_0, sb_rowdot_q4_0_avx2},
-    {SB_ISA_AVX2, SB_TYPE_Q4_K, FEAT_NONE, 1, SB_ACT_Q8_K, sb_rowdot_q4_K_avx2},
-    {SB_ISA_AVX2, SB_TYPE_Q5_K, FEAT_NONE, 1, SB_ACT_Q8_K, sb_rowdot_q5_K_avx2},
-    {SB_ISA_AVX2, SB_TYPE_Q6_K, FEAT_NONE, 1, SB_ACT_Q8_K, sb_rowdot_q6_K_avx2},
+#if defined(__x86_64__)
+    {SB_ISA_AVX512, SB_TYPE_F32, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f32_avx512, sb_rowdot2_f32_avx512},
+    {SB_ISA_AVX512, SB_TYPE_F16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f16_avx512, sb_rowdot2_f16_avx512},
+    {SB_ISA_AVX512, SB_TYPE_BF16, FEAT_BF16, 2, SB_ACT_BF16, sb_rowdot_bf16dp_avx512, sb_rowdot2_bf16dp_avx512},
+    {SB_ISA_AVX512, SB_TYPE_BF16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_bf16_avx512, sb_rowdot2_bf16_avx512},
+    {SB_ISA_AVX512, SB_TYPE_Q8_0, FEAT_VNNI, 1, SB_ACT_Q8_0_OFF128, sb_rowdot_q8_0_avx512, sb_rowdot2_q8_0_avx512},
+    {SB_ISA_AVX512, SB_TYPE_Q4_0, FEAT_VNNI, 1, SB_ACT_Q8_0_OFF8, sb_rowdot_q4_0_avx512, sb_rowdot2_q4_0_avx512},
+    {SB_ISA_AVX512, SB_TYPE_Q4_K, FEAT_VNNI, 1, SB_ACT_Q8_K, sb_rowdot_q4_K_avx512, sb_rowdot2_q4_K_avx512},
+    {SB_ISA_AVX512, SB_TYPE_Q5_K, FEAT_VNNI, 1, SB_ACT_Q8_K, sb_rowdot_q5_K_avx512, sb_rowdot2_q5_K_avx512},
+    {SB_ISA_AVX512, SB_TYPE_Q6_K, FEAT_VNNI, 1, SB_ACT_Q8_K, sb_rowdot_q6_K_avx512, sb_rowdot2_q6_K_avx512},
+    {SB_ISA_AVX2, SB_TYPE_F32, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f32_avx2, NULL},
+    {SB_ISA_AVX2, SB_TYPE_F16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f16_avx2, NULL},
+    {SB_ISA_AVX2, SB_TYPE_BF16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_bf16_avx2, NULL},
+    {SB_ISA_AVX2, SB_TYPE_Q8_0, FEAT_NONE, 1, SB_ACT_Q8_0, sb_rowdot_q8_0_avx2, NULL},
+    {SB_ISA_AVX2, SB_TYPE_Q4_0, FEAT_NONE, 1, SB_ACT_Q8_0, sb_rowdot_q4_0_avx2, NULL},
+    {SB_ISA_AVX2, SB_TYPE_Q4_K, FEAT_NONE, 1, SB_ACT_Q8_K, sb_rowdot_q4_K_avx2, NULL},
+    {SB_ISA_AVX2, SB_TYPE_Q5_K, FEAT_NONE, 1, SB_ACT_Q8_K, sb_rowdot_q5_K_avx2, NULL},
+    {SB_ISA_AVX2, SB_TYPE_Q6_K, FEAT_NONE, 1, SB_ACT_Q8_K, sb_rowdot_q6_K_avx2, NULL},
 #endif
-    {SB_ISA_REF, SB_TYPE_F32, FEAT_NONE, 0, SB_ACT_F32, NULL}, /* sentinel, never matched */
+    {SB_ISA_REF, SB_TYPE_F32, FEAT_NONE, 0, SB_ACT_F32, NULL, NULL}, /* sentinel, never matched */
 };
 
 static int cpu_has(int feat)
@@ -224,8 +225,9 @@ static const kernel_entry *find_kernel(sb_isa isa, sb_type t, int64_t m)
 
 /* ---------------------------------------------------------------- optimized driver */
 
-/* Fill the sb_act arrays X needs for `kind`, threads splitting the rows. */
-static int prepare_act(sb_act *a, sb_act_kind kind, const float *X, int64_t m, int64_t k, int nt)
+/* Fill the sb_act arrays X needs for `kind`, threads splitting the rows. `simd`: use the AVX2
+ * activation quantizers (same results as the reference ones, only faster). */
+static int prepare_act(sb_act *a, sb_act_kind kind, const float *X, int64_t m, int64_t k, int nt, int simd)
 {
     memset(a, 0, sizeof *a);
     a->k = k;
@@ -235,32 +237,51 @@ static int prepare_act(sb_act *a, sb_act_kind kind, const float *X, int64_t m, i
     if (kind == SB_ACT_BF16) {
         a->bf16 = aligned_alloc(64, (mk * 2 + 63) / 64 * 64);
         if (!a->bf16) return SB_KERR_NOMEM;
-        #pragma omp parallel for num_threads(nt) schedule(static)
+        #pragma omp parallel for if (nt > 1) num_threads(nt) schedule(static)
         for (int64_t i = 0; i < (int64_t)mk; i++) a->bf16[i] = sb_fp32_to_bf16(X[i]);
         return SB_KOK;
     }
-    int64_t nd = kind == SB_ACT_Q8_0 ? k / SB_QK8_0 : k / SB_QK_K;
-    int64_t ns = kind == SB_ACT_Q8_0 ? k / SB_QK8_0 : k / 16;
+    int is_q8_0 = kind != SB_ACT_Q8_K;
+    int32_t offset = kind == SB_ACT_Q8_0_OFF8 ? 8 : kind == SB_ACT_Q8_0_OFF128 ? 128 : 0;
+    int64_t nd = is_q8_0 ? k / SB_QK8_0 : k / SB_QK_K;
+    int64_t ns = is_q8_0 ? k / SB_QK8_0 : k / 16;
     a->q = aligned_alloc(64, (mk + 63) / 64 * 64);
     a->d = malloc((size_t)(m * nd + 1) * sizeof(float));
     a->s = malloc((size_t)(m * ns + 1) * sizeof(int16_t));
-    if (!a->q || !a->d || !a->s) return SB_KERR_NOMEM;
-    #pragma omp parallel for num_threads(nt) schedule(static)
+    if (offset) {
+        a->start = aligned_alloc(64, ((size_t)(m * (k / 4)) * sizeof(int32_t) + 63) / 64 * 64);
+        a->dexp = aligned_alloc(64, ((size_t)(m * (k / 4)) * sizeof(float) + 63) / 64 * 64);
+    }
+    if (!a->q || !a->d || !a->s || (offset && (!a->start || !a->dexp))) return SB_KERR_NOMEM;
+    #pragma omp parallel for if (m > 1 && nt > 1) num_threads(nt) schedule(static)
     for (int64_t i = 0; i < m; i++) {
+        const float *xr = X + i * k;
+        int8_t *q = a->q + i * k;
+        float *d = a->d + i * nd;
+        int16_t *s = a->s + i * ns;
+        int32_t *start = offset ? a->start + i * (k / 4) : NULL;
+        float *dexp = offset ? a->dexp + i * (k / 4) : NULL;
+#if defined(__x86_64__)
+        if (simd) {
+            if (is_q8_0) sb_quantize_act_q8_0_avx2(xr, nd, q, d, s, start, dexp, offset);
+            else sb_quantize_act_q8_K_avx2(xr, nd, q, d, s);
+            continue;
+        }
+#endif
         for (int64_t b = 0; b < nd; b++) {
-            const float *xb;
-            int8_t *q = a->q + i * k;
-            if (kind == SB_ACT_Q8_0) {
-                xb = X + i * k + b * SB_QK8_0;
-                q += b * SB_QK8_0;
-                a->d[i * nd + b] = sb_fp16_to_fp32(sb_quantize_block_q8_0(xb, q));
-                int s = 0;
-                for (int e = 0; e < SB_QK8_0; e++) s += q[e];
-                a->s[i * ns + b] = (int16_t)s;
+            if (is_q8_0) {
+                int8_t *qb = q + b * SB_QK8_0;
+                d[b] = sb_fp16_to_fp32(sb_quantize_block_q8_0(xr + b * SB_QK8_0, qb));
+                int sum = 0;
+                for (int e = 0; e < SB_QK8_0; e++) sum += qb[e];
+                s[b] = (int16_t)sum;
+                for (int e = 0; offset && e < SB_QK8_0; e += 4) {
+                    int64_t lane = (b * SB_QK8_0 + e) / 4;
+                    start[lane] = -offset * (qb[e] + qb[e + 1] + qb[e + 2] + qb[e + 3]);
+                    dexp[lane] = d[b];
+                }
             } else {
-                xb = X + i * k + b * SB_QK_K;
-                q += b * SB_QK_K;
-                a->d[i * nd + b] = sb_quantize_block_q8_K(xb, q, a->s + i * ns + b * 16);
+                d[b] = sb_quantize_block_q8_K(xr + b * SB_QK_K, q + b * SB_QK_K, s + b * 16);
             }
         }
     }
@@ -273,6 +294,8 @@ static void free_act(sb_act *a)
     free(a->q);
     free(a->d);
     free(a->s);
+    free(a->start);
+    free(a->dexp);
 }
 
 /* Weight rows per tile: a tile of weight rows stays in L2 while every block of SB_MR X rows
@@ -283,7 +306,7 @@ static int matmul_kernel(const kernel_entry *e, float *Y, const float *X, const 
                          int64_t n, int64_t k, size_t wrow_bytes, int nt)
 {
     sb_act act;
-    int st = prepare_act(&act, e->act, X, m, k, nt);
+    int st = prepare_act(&act, e->act, X, m, k, nt, e->isa == SB_ISA_AVX2 || e->isa == SB_ISA_AVX512);
     if (st != SB_KOK) {
         free_act(&act);
         return st;
@@ -291,18 +314,29 @@ static int matmul_kernel(const kernel_entry *e, float *Y, const float *X, const 
     const uint8_t *w = W;
     int64_t n_tiles = (n + N_TILE - 1) / N_TILE;
     sb_rowdot_fn dot = e->dot;
+    sb_rowdot2_fn dot2 = e->dot2;
     if (m <= SB_MR) {
         /* decode: rows split evenly, each weight row read once */
-        #pragma omp parallel for num_threads(nt) schedule(static)
-        for (int64_t j = 0; j < n; j++) dot(w + (size_t)j * wrow_bytes, &act, 0, (int)m, Y + j, n);
+        /* Pairs of weight rows where the level has a two-row kernel: two concurrent streams
+         * keep more memory reads in flight. Dynamic chunks: on a shared machine a descheduled
+         * thread must not hold up the call. */
+        int64_t step = dot2 ? 2 : 1, n_steps = (n + step - 1) / step;
+        #pragma omp parallel for if (nt > 1) num_threads(nt) schedule(dynamic, 8)
+        for (int64_t t = 0; t < n_steps; t++) {
+            int64_t j = t * step;
+            if (step == 2 && j + 1 < n) dot2(w + (size_t)j * wrow_bytes, wrow_bytes, &act, 0, (int)m, Y + j, n);
+            else dot(w + (size_t)j * wrow_bytes, &act, 0, (int)m, Y + j, n);
+        }
     } else {
-        #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
+        #pragma omp parallel for if (nt > 1) num_threads(nt) schedule(dynamic, 1)
         for (int64_t t = 0; t < n_tiles; t++) {
             int64_t j0 = t * N_TILE, j1 = j0 + N_TILE < n ? j0 + N_TILE : n;
             for (int64_t i = 0; i < m; i += SB_MR) {
                 int nr = m - i < SB_MR ? (int)(m - i) : SB_MR;
-                for (int64_t j = j0; j < j1; j++)
-                    dot(w + (size_t)j * wrow_bytes, &act, i, nr, Y + i * n + j, n);
+                int64_t j = j0;
+                for (; dot2 && j + 2 <= j1; j += 2)
+                    dot2(w + (size_t)j * wrow_bytes, wrow_bytes, &act, i, nr, Y + i * n + j, n);
+                for (; j < j1; j++) dot(w + (size_t)j * wrow_bytes, &act, i, nr, Y + i * n + j, n);
             }
         }
     }
@@ -312,10 +346,14 @@ static int matmul_kernel(const kernel_entry *e, float *Y, const float *X, const 
 
 /* ---------------------------------------------------------------- public */
 
+/* Multiply-adds below which sb_matmul runs on one thread (a few tens of microseconds of work). */
+#define SMALL_WORK (256.0 * 1024.0)
+
 /* Y[m×n] = X[m×k]·Wᵀ (see kernels.h). Validates arguments (SB_KERR_ARG for NULL pointers,
  * negative sizes, sizes whose products overflow, an unknown ISA level or a non-weight format;
- * SB_KERR_SHAPE when k is not a multiple of the format's block), then runs ctx->isa's kernel
- * for the format, falling back to a lower level where a level has none. */
+ * SB_KERR_SHAPE when k is not a multiple of the format's block; SB_KERR_UNSUPPORTED for a level
+ * this CPU cannot run), then runs ctx->isa's kernel for the format, falling back to a lower
+ * level where a level has none. */
 int sb_matmul(const sb_kctx *ctx, float *Y, const float *X, const void *W, sb_type wtype, int64_t m,
               int64_t n, int64_t k)
 {
@@ -335,7 +373,10 @@ int sb_matmul(const sb_kctx *ctx, float *Y, const float *X, const void *W, sb_ty
         return SB_KOK;
     }
     if (ctx->isa == SB_ISA_REF) return matmul_ref(Y, X, W, wtype, m, n, k, wrow_bytes);
+    if (!sb_isa_supported(ctx->isa)) return SB_KERR_UNSUPPORTED;
     int nt = sb_kctx_threads(ctx);
+    /* Small products (a tiny model's layers) cost less than waking a thread team: one thread. */
+    if ((double)m * (double)n * (double)k < SMALL_WORK) nt = 1;
     if (wtype == SB_TYPE_F32 && m > 1 && ctx->isa != SB_ISA_NEON) return sb_gemm_f32(ctx, Y, X, W, m, n, k);
     const kernel_entry *e = find_kernel(ctx->isa, wtype, m);
     if (!e) return matmul_ref(Y, X, W, wtype, m, n, k, wrow_bytes);

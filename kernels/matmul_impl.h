@@ -103,6 +103,8 @@ typedef enum sb_act_kind {
     SB_ACT_F32 = 0, /* X as given                                          */
     SB_ACT_BF16,    /* X rounded to bf16 (for vdpbf16ps)                   */
     SB_ACT_Q8_0,    /* per 32: f32 scale, sum of quants, int8 quants       */
+    SB_ACT_Q8_0_OFF8,   /* as Q8_0, plus start values for vpdpbusd against weights + 8   */
+    SB_ACT_Q8_0_OFF128, /* as Q8_0, plus start values for vpdpbusd against weights + 128 */
     SB_ACT_Q8_K,    /* per 256: f32 scale; per 16: sum of quants; int8     */
 } sb_act_kind;
 
@@ -114,6 +116,8 @@ typedef struct sb_act {
     int8_t *q;        /* m × k quants (SB_ACT_Q8_0 / Q8_K)                              */
     float *d;         /* m × k/32 (Q8_0) or m × k/256 (Q8_K) scales                     */
     int16_t *s;       /* m × k/32 (Q8_0) or m × k/16 (Q8_K) sums of quants              */
+    int32_t *start;   /* m × k/4 (Q8_0_OFF*): -offset · (sum of quants 4i .. 4i+3)      */
+    float *dexp;      /* m × k/4 (Q8_0_OFF*): the scale of the block holding quant 4i    */
 } sb_act;
 
 /* Most X rows one kernel call handles (rows of X sharing one pass over a weight row). */
@@ -121,6 +125,9 @@ typedef struct sb_act {
 
 /* y[r * ldy] = dot(weight row w, X row r0 + r) for r in [0, nr), 1 <= nr <= SB_MR. */
 typedef void (*sb_rowdot_fn)(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
+
+/* The same for two weight rows, w and w + ws bytes: y[r * ldy + c], c = 0, 1 (prefill). */
+typedef void (*sb_rowdot2_fn)(const void *w, size_t ws, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
 
 /* Per-ISA kernels (kernels/cpu/matmul_avx2.c, matmul_avx512.c). */
 void sb_rowdot_f32_avx2(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
@@ -132,6 +139,12 @@ void sb_rowdot_q4_K_avx2(const void *w, const sb_act *x, int64_t r0, int nr, flo
 void sb_rowdot_q5_K_avx2(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
 void sb_rowdot_q6_K_avx2(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
 
+/* Activation quantizers for one row of nb blocks (identical results to the reference ones);
+ * q8_0 also fills start/dexp (k/4 entries each) when offset != 0. */
+void sb_quantize_act_q8_0_avx2(const float *x, int64_t nb, int8_t *q, float *d, int16_t *s, int32_t *start,
+                               float *dexp, int offset);
+void sb_quantize_act_q8_K_avx2(const float *x, int64_t nb, int8_t *q, float *d, int16_t *bsums);
+
 void sb_rowdot_f32_avx512(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
 void sb_rowdot_f16_avx512(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
 void sb_rowdot_bf16_avx512(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
@@ -141,5 +154,15 @@ void sb_rowdot_q4_0_avx512(const void *w, const sb_act *x, int64_t r0, int nr, f
 void sb_rowdot_q4_K_avx512(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
 void sb_rowdot_q5_K_avx512(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
 void sb_rowdot_q6_K_avx512(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
+
+void sb_rowdot2_f32_avx512(const void *w, size_t ws, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
+void sb_rowdot2_f16_avx512(const void *w, size_t ws, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
+void sb_rowdot2_bf16_avx512(const void *w, size_t ws, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
+void sb_rowdot2_bf16dp_avx512(const void *w, size_t ws, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
+void sb_rowdot2_q8_0_avx512(const void *w, size_t ws, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
+void sb_rowdot2_q4_0_avx512(const void *w, size_t ws, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
+void sb_rowdot2_q4_K_avx512(const void *w, size_t ws, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
+void sb_rowdot2_q5_K_avx512(const void *w, size_t ws, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
+void sb_rowdot2_q6_K_avx512(const void *w, size_t ws, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
 
 #endif

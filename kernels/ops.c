@@ -1,4 +1,5 @@
-/* Small ops a llama-family model needs: rmsnorm, rope, softmax, silu·mul, add, mul, get_rows.
+/* Small ops a llama-family model needs: rmsnorm, rope, softmax, silu·mul, add, mul, get_rows
+ * (rows of any weight format, dequantized by sb_dequantize_row of kernels/quant.c).
  *
  * The public functions here validate their arguments and dispatch through the table of the
  * context's ISA level (kernels/ops_impl.h). The ref table below is the plain-C oracle; the SIMD
@@ -89,6 +90,8 @@ const sb_ops_impl sb_ops_ref = {
 static const sb_ops_impl *ops_for(const sb_kctx *ctx)
 {
     switch (ctx->isa) {
+    case SB_ISA_AVX2: return &sb_ops_avx2;
+    case SB_ISA_AVX512: return &sb_ops_avx512;
     default: return &sb_ops_ref;
     }
 }
@@ -183,22 +186,16 @@ int sb_get_rows(const sb_kctx *ctx, float *y, const void *table, sb_type t, int6
         return SB_KERR_ARG;
     for (int64_t i = 0; i < n_ids; i++)
         if (ids[i] < 0 || ids[i] >= n_rows) return SB_KERR_ARG;
-    size_t row_bytes;
-    switch (t) {
-    case SB_TYPE_F32: row_bytes = sizeof(float); break;
-    case SB_TYPE_F16: row_bytes = sizeof(uint16_t); break;
-    default: return SB_KERR_UNSUPPORTED;
-    }
-    if (__builtin_mul_overflow(row_bytes, (size_t)n_cols, &row_bytes)) return SB_KERR_ARG;
+    if (!sb_type_is_weight_format(t)) return SB_KERR_UNSUPPORTED;
+    size_t row_bytes, total;
+    int st = sb_row_bytes(t, n_cols, &row_bytes);
+    if (st != SB_KOK) return st; /* n_cols not a multiple of the block: SB_KERR_SHAPE */
+    if (__builtin_mul_overflow(row_bytes, (size_t)n_rows, &total)) return SB_KERR_ARG;
     for (int64_t i = 0; i < n_ids; i++) {
         const unsigned char *src = (const unsigned char *)table + (size_t)ids[i] * row_bytes;
         float *dst = y + i * n_cols;
-        if (t == SB_TYPE_F32) {
-            memcpy(dst, src, row_bytes);
-        } else {
-            const uint16_t *h = (const uint16_t *)(const void *)src;
-            for (int64_t j = 0; j < n_cols; j++) dst[j] = sb_half_to_float(h[j]);
-        }
+        if (t == SB_TYPE_F32) memcpy(dst, src, row_bytes);
+        else if ((st = sb_dequantize_row(t, src, dst, n_cols)) != SB_KOK) return st;
     }
     return SB_KOK;
 }

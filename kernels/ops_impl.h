@@ -1,13 +1,11 @@
 /* Private to kernels/: the per-ISA tables behind the small ops (kernels/ops.c) and attention
- * (kernels/attention.c), and the half-precision helper they share.
+ * (kernels/attention.c).
  *
  * kernels/ops.c validates arguments, then calls the table of ctx->isa (a level without a table
  * uses the ref one). The tables are plain data: one per file, no registration code.
  */
 #ifndef SB_KERNELS_OPS_IMPL_H
 #define SB_KERNELS_OPS_IMPL_H
-
-#include <string.h>
 
 #include "kernels/internal.h"
 
@@ -40,22 +38,5 @@ int sb_attention_avx2(float *out, const float *Q, const void *K, const void *V,
                       const sb_attn_params *p, int n_threads);
 int sb_attention_avx512(float *out, const float *Q, const void *K, const void *V,
                         const sb_attn_params *p, int n_threads);
-
-/* IEEE half → float, exact (portable; the per-ISA files use F16C instead). */
-static inline float sb_half_to_float(uint16_t h)
-{
-    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, exp = (h >> 10) & 0x1fu, man = h & 0x3ffu, bits;
-    if (exp == 0x1f) bits = sign | 0x7f800000u | (man << 13);             /* inf, nan */
-    else if (exp != 0) bits = sign | ((exp + 112u) << 23) | (man << 13);  /* normal */
-    else if (man == 0) bits = sign;                                       /* ±0 */
-    else {                                                                /* subnormal */
-        int e = -1;
-        do { man <<= 1; e++; } while (!(man & 0x400u));
-        bits = sign | ((uint32_t)(112 - e) << 23) | ((man & 0x3ffu) << 13);
-    }
-    float f;
-    memcpy(&f, &bits, sizeof f);
-    return f;
-}
 
 #endif

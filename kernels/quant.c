@@ -24,13 +24,16 @@ static int nearest(float v)
 
 /* ---------------------------------------------------------------- Q8_0 / Q8_K */
 
+/* Both round to nearest even (ggml's Q8_0 rounds halves away from zero; the two differ only at
+ * exact ties) so that vector code (vcvtps2dq) reproduces them bit for bit. */
+
 uint16_t sb_quantize_block_q8_0(const float *x, int8_t *q)
 {
     float amax = 0;
     for (int i = 0; i < SB_QK8_0; i++) amax = fmaxf(amax, fabsf(x[i]));
     float d = amax / 127.0f;
     float id = d != 0 ? 1.0f / d : 0.0f;
-    for (int i = 0; i < SB_QK8_0; i++) q[i] = (int8_t)clampi((int)roundf(x[i] * id), -127, 127);
+    for (int i = 0; i < SB_QK8_0; i++) q[i] = (int8_t)clampi(nearest(x[i] * id), -127, 127);
     return sb_fp32_to_fp16(d);
 }
 

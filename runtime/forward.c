@@ -15,25 +15,6 @@
 
 /* ================================================================ session */
 
-struct sb_session {
-    sb_model *m;
-    int64_t n_ctx;     /* positions the cache holds                                           */
-    int64_t pos;       /* positions filled                                                     */
-    int64_t n_batch;   /* rows of the activation buffers                                      */
-    size_t kv_es;      /* bytes per cache element (4 for f32, 2 for f16)                       */
-    void *k_cache;     /* (n_layer, n_ctx, n_head_kv·head_dim) in kv_type                      */
-    void *v_cache;     /* (n_layer, n_ctx, n_head_kv·head_dim) in kv_type                      */
-    /* activations, one row per token of the batch */
-    float *x;          /* (n_batch, n_embd) the residual stream                                */
-    float *xb;         /* (n_batch, n_embd) normalized input of a block                        */
-    float *xb2;        /* (n_batch, n_embd) output of a block, added to x                      */
-    float *q;          /* (n_batch, n_head·head_dim)                                           */
-    float *k, *v;      /* (n_batch, n_head_kv·head_dim) this batch's keys and values           */
-    float *att;        /* (n_batch, n_head·head_dim) attention output                          */
-    float *hb, *hb2;   /* (n_batch, n_ff) FFN gate and up                                      */
-    char err[512];
-};
-
 static int set_err(sb_session *s, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int set_err(sb_session *s, int code, const char *fmt, ...)
 {
@@ -67,6 +48,12 @@ int sb_session_new(sb_model *m, int64_t n_ctx, sb_session **out, char *err, size
     s->n_ctx = n_ctx;
     s->n_batch = n_ctx < SB_MAX_BATCH ? n_ctx : SB_MAX_BATCH;
     s->kv_es = m->kv_type == SB_TYPE_F16 ? 2 : 4;
+    if (m->vk) { /* the cache and the activations live on the device */
+        int rc = sb_vk_session_init(s, err, errlen);
+        if (rc) { sb_session_free(s); return rc; }
+        *out = s;
+        return SB_MODEL_OK;
+    }
     /* calloc: large zeroed blocks come from fresh pages, so an unused context costs no RAM. */
     s->k_cache = calloc(1, (size_t)(kv / 2));
     s->v_cache = calloc(1, (size_t)(kv / 2));
@@ -96,6 +83,7 @@ nomem:
 void sb_session_free(sb_session *s)
 {
     if (!s) return;
+    sb_vk_session_free(s);
     free(s->k_cache); free(s->v_cache);
     free(s->x); free(s->xb); free(s->xb2); free(s->q); free(s->att);
     free(s->k); free(s->v); free(s->hb); free(s->hb2);
@@ -254,7 +242,8 @@ int sb_session_eval(sb_session *s, const int32_t *tokens, int64_t n, float *logi
         float *out = NULL;
         if (logits && all_logits) out = logits + off * (int64_t)n_vocab;
         else if (logits && off + mc == n) out = logits;
-        int rc = forward(s, tokens + off, mc, out, all_logits);
+        int rc = s->vks ? sb_vk_forward(s, tokens + off, mc, out, all_logits)
+                        : forward(s, tokens + off, mc, out, all_logits);
         if (rc) {
             s->pos = start; /* the cache holds only what it held before */
             return rc;

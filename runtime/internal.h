@@ -49,8 +49,29 @@ struct sb_model {
     uint64_t weight_bytes;    /* bytes of all tensors in the file                             */
     uint64_t n_params;        /* elements of all tensors                                      */
     sb_kctx kctx;             /* back end: implementation + threads                           */
+    struct sb_vk_model *vk;   /* weights on the Vulkan device when backend is "vulkan", else NULL */
     sb_type kv_type;
     char backend[16];
+};
+
+struct sb_session {
+    sb_model *m;
+    int64_t n_ctx;     /* positions the cache holds                                           */
+    int64_t pos;       /* positions filled                                                     */
+    int64_t n_batch;   /* rows of the activation buffers                                      */
+    size_t kv_es;      /* bytes per cache element (4 for f32, 2 for f16)                       */
+    void *k_cache;     /* (n_layer, n_ctx, n_head_kv·head_dim) in kv_type                      */
+    void *v_cache;     /* (n_layer, n_ctx, n_head_kv·head_dim) in kv_type                      */
+    /* activations, one row per token of the batch */
+    float *x;          /* (n_batch, n_embd) the residual stream                                */
+    float *xb;         /* (n_batch, n_embd) normalized input of a block                        */
+    float *xb2;        /* (n_batch, n_embd) output of a block, added to x                      */
+    float *q;          /* (n_batch, n_head·head_dim)                                           */
+    float *k, *v;      /* (n_batch, n_head_kv·head_dim) this batch's keys and values           */
+    float *att;        /* (n_batch, n_head·head_dim) attention output                          */
+    float *hb, *hb2;   /* (n_batch, n_ff) FFN gate and up                                      */
+    struct sb_vk_session *vks; /* device buffers when the model runs on Vulkan, else NULL   */
+    char err[512];
 };
 
 /* Activations are sized for this many tokens per batch; longer evals run in chunks. */
@@ -58,6 +79,15 @@ struct sb_model {
 
 /* Bytes of the activation buffers of a session (per batch of n_batch tokens). */
 uint64_t sb_model_activation_bytes(const sb_model *m, int64_t n_batch);
+
+/* The Vulkan back end (runtime/forward_vk.c): weights uploaded once at load, KV cache and
+ * activations kept on the device, one command-buffer batch per forward pass. */
+int sb_vk_model_init(sb_model *m, char *err, size_t errlen);
+void sb_vk_model_free(sb_model *m);
+const char *sb_vk_model_device(const sb_model *m); /* device name */
+int sb_vk_session_init(sb_session *s, char *err, size_t errlen);
+void sb_vk_session_free(sb_session *s);
+int sb_vk_forward(sb_session *s, const int32_t *tokens, int64_t m, float *logits, int all_logits);
 
 /* Llama-3 rope scaling: n_rot/2 frequency divisors from the rope.scaling parameters. */
 void sb_rope_llama3_factors(float freq_base, int n_rot, float factor, float low_freq_factor,

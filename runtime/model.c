@@ -537,8 +537,9 @@ static int pick_backend(sb_model *m, const sb_model_opts *o, char *err, size_t e
     } else if (!strcmp(b, "cpu")) {
         m->kctx.isa = sb_isa_default();
     } else if (!strcmp(b, "vulkan")) {
-        return fail(err, errlen, SB_MODEL_E_BACKEND,
-                    "back end 'vulkan' is not available in this build of the model runtime");
+        m->kctx.isa = SB_ISA_REF; /* host-side helpers only; the pass runs on the device */
+        if (o->kv_type != SB_TYPE_F32)
+            return fail(err, errlen, SB_MODEL_E_BACKEND, "back end 'vulkan' keeps the KV cache in f32 only");
     } else {
         return fail(err, errlen, SB_MODEL_E_BACKEND, "unknown back end '%s' (cpu, ref, vulkan)", b);
     }
@@ -547,11 +548,12 @@ static int pick_backend(sb_model *m, const sb_model_opts *o, char *err, size_t e
     return SB_MODEL_OK;
 }
 
-int sb_model_load(const char *path, const sb_model_opts *opts, sb_model **out, char *err,
-                  size_t errlen)
+/* The load proper, on an opened file (path: NULL) or a buffer (data, size, name). */
+static int load(const char *path, const void *data, size_t size, const char *name,
+                const sb_model_opts *opts, sb_model **out, char *err, size_t errlen)
 {
     if (err && errlen) err[0] = 0;
-    if (!path || !out) return fail(err, errlen, SB_MODEL_E_ARG, "sb_model_load: NULL argument");
+    if (!out || (!path && !data)) return fail(err, errlen, SB_MODEL_E_ARG, "sb_model_load: NULL argument");
     *out = NULL;
     sb_model_opts o = opts ? *opts : sb_model_default_opts();
     if (o.kv_type != SB_TYPE_F32 && o.kv_type != SB_TYPE_F16)
@@ -562,7 +564,8 @@ int sb_model_load(const char *path, const sb_model_opts *opts, sb_model **out, c
     m->kv_type = o.kv_type;
     int rc;
     sb_gguf_error ge;
-    if ((rc = sb_gguf_open(path, &m->gguf, &ge))) {
+    if ((rc = path ? sb_gguf_open(path, &m->gguf, &ge)
+                   : sb_gguf_open_memory(data, size, name ? name : "(memory)", &m->gguf, &ge))) {
         char msg[600];
         sb_gguf_error_format(&ge, msg, sizeof msg);
         rc = fail(err, errlen, SB_MODEL_E_FILE, "%s", msg);
@@ -576,16 +579,17 @@ int sb_model_load(const char *path, const sb_model_opts *opts, sb_model **out, c
     if (!o.skip_memory_check && (rc = memory_check(m, intended_ctx(&m->hp, &o), err, errlen)))
         goto fail;
 
-    char terr[256];
+    char terr[512];
     if (sb_tok_load_gguf(m->gguf, &m->tok, terr, sizeof terr)) {
-        rc = fail(err, errlen, SB_MODEL_E_VOCAB, "%s: tokenizer: %s", path, terr);
+        rc = fail(err, errlen, SB_MODEL_E_VOCAB, "tokenizer: %s", terr);
         goto fail;
     }
     if (sb_tok_n_vocab(m->tok) > m->hp.n_vocab) {
         rc = fail(err, errlen, SB_MODEL_E_VOCAB, "%s: the tokenizer has %d tokens but the model only "
-                  "%d embedding rows", path, sb_tok_n_vocab(m->tok), m->hp.n_vocab);
+                  "%d embedding rows", sb_gguf_path(m->gguf), sb_tok_n_vocab(m->tok), m->hp.n_vocab);
         goto fail;
     }
+    if (!strcmp(m->backend, "vulkan") && (rc = sb_vk_model_init(m, err, errlen))) goto fail;
     *out = m;
     return SB_MODEL_OK;
 fail:
@@ -593,9 +597,24 @@ fail:
     return rc;
 }
 
+int sb_model_load(const char *path, const sb_model_opts *opts, sb_model **out, char *err,
+                  size_t errlen)
+{
+    if (!path) return fail(err, errlen, SB_MODEL_E_ARG, "sb_model_load: NULL path");
+    return load(path, NULL, 0, NULL, opts, out, err, errlen);
+}
+
+int sb_model_load_memory(const void *data, size_t size, const char *name, const sb_model_opts *opts,
+                         sb_model **out, char *err, size_t errlen)
+{
+    if (!data) return fail(err, errlen, SB_MODEL_E_ARG, "sb_model_load_memory: NULL data");
+    return load(NULL, data, size, name, opts, out, err, errlen);
+}
+
 void sb_model_free(sb_model *m)
 {
     if (!m) return;
+    sb_vk_model_free(m);
     for (int i = 0; i < m->n_owned; i++) free(m->owned[i]);
     free(m->owned);
     free(m->layers);
@@ -608,5 +627,27 @@ void sb_model_free(sb_model *m)
 const sb_hparams *sb_model_hparams(const sb_model *m) { return m ? &m->hp : NULL; }
 const sb_tokenizer *sb_model_tokenizer(const sb_model *m) { return m ? m->tok : NULL; }
 uint64_t sb_model_n_params(const sb_model *m) { return m ? m->n_params : 0; }
+
+uint64_t sb_model_decode_bytes(const sb_model *m)
+{
+    if (!m) return 0;
+    if (m->hp.tied_output) return m->weight_bytes;
+    size_t rb = 0;
+    if (sb_row_bytes(m->token_embd.type, m->token_embd.cols, &rb)) return m->weight_bytes;
+    return m->weight_bytes - (uint64_t)rb * (uint64_t)m->token_embd.rows;
+}
 const char *sb_model_backend(const sb_model *m) { return m ? m->backend : ""; }
 const sb_kctx *sb_model_kctx(const sb_model *m) { return m ? &m->kctx : NULL; }
+
+void sb_model_backend_desc(const sb_model *m, char *buf, size_t len)
+{
+    if (!m) { snprintf(buf, len, "none"); return; }
+    if (m->vk) {
+        snprintf(buf, len, "vulkan (%s)", sb_vk_model_device(m));
+    } else if (m->kctx.isa == SB_ISA_REF) {
+        snprintf(buf, len, "ref (1 thread)");
+    } else {
+        long n = m->kctx.n_threads > 0 ? m->kctx.n_threads : sysconf(_SC_NPROCESSORS_ONLN);
+        snprintf(buf, len, "cpu (%s, %ld thread%s)", sb_isa_name(m->kctx.isa), n, n == 1 ? "" : "s");
+    }
+}

@@ -104,6 +104,8 @@ static void test_gemm_zero_k_and_empty(void)
     CHECK_EQ_INT(sb_gemm_f32(&ctx, NULL, X, W, 2, 3, 1), SB_KERR_ARG);
     CHECK_EQ_INT(sb_gemm_f32(&ctx, Y, X, W, -1, 3, 1), SB_KERR_ARG);
     CHECK_EQ_INT(sb_gemm_f32(NULL, Y, X, W, 1, 1, 1), SB_KERR_ARG);
+    sb_kctx bad = {(sb_isa)99, 1};
+    CHECK_EQ_INT(sb_gemm_f32(&bad, Y, X, W, 1, 1, 1), SB_KERR_ARG);
 }
 
 int main(void)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 
 #include "kernels/kernels.h"
+#include "kernels/matmul_impl.h" /* white-box: the SIMD activation quantizers */
 #include "tests/test.h"
 
 static const sb_type all_types[] = {SB_TYPE_F32,  SB_TYPE_F16,  SB_TYPE_BF16, SB_TYPE_Q8_0,
@@ -73,8 +74,11 @@ static void test_matmul_bad_args(void)
     sb_kctx bad = {(sb_isa)77, 1};
     CHECK_EQ_INT(sb_matmul(&bad, y, x, w, SB_TYPE_F32, 1, 1, 32), SB_KERR_ARG);
     for (int isa = 0; isa < SB_ISA_COUNT; isa++) {
-        if (!sb_isa_supported((sb_isa)isa)) continue;
         sb_kctx c = {(sb_isa)isa, 2};
+        if (!sb_isa_supported((sb_isa)isa)) {
+            CHECK_EQ_INT(sb_matmul(&c, y, x, w, SB_TYPE_F32, 1, 1, 32), SB_KERR_UNSUPPORTED);
+            continue;
+        }
         CHECK_EQ_INT(sb_matmul(&c, y, x, w, SB_TYPE_Q4_0, 1, 1, 33), SB_KERR_SHAPE);
         CHECK_EQ_INT(sb_matmul(&c, y, x, w, SB_TYPE_Q8_0, 3, 2, 48), SB_KERR_SHAPE);
         CHECK_EQ_INT(sb_matmul(&c, y, x, w, SB_TYPE_Q4_K, 1, 1, 32), SB_KERR_SHAPE);
@@ -171,7 +175,10 @@ static void test_matmul_levels_vs_ref(void)
         for (size_t mi = 0; mi < sizeof ms / sizeof ms[0]; mi++)
             for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ni++, combo++) {
                 int64_t m = ms[mi], n = ns[ni], k = ks[combo % 3];
-                if (k > 2048 && m * n > 600) k = ks[1]; /* keep the big-k cases small in m·n */
+                /* keep each case under ~0.4M multiply-adds (the reference is plain C): the big k
+                 * values are paired with the small m·n */
+                if (m * n * k > 400000) k = ks[1];
+                if (m * n * k > 400000) k = be == 1 ? 1 : be;
                 float *x = malloc((size_t)(m * k) * sizeof(float));
                 float *want = malloc((size_t)(m * n) * sizeof(float));
                 float *got = malloc((size_t)(m * n) * sizeof(float));
@@ -196,12 +203,13 @@ static void test_matmul_levels_vs_ref(void)
     }
 }
 
-/* Larger decode and prefill shapes (several weight tiles, uneven thread split). */
+/* Larger decode and prefill shapes (several weight tiles, uneven thread split, and enough work
+ * that sb_matmul really uses two threads). */
 static void test_matmul_levels_larger(void)
 {
     uint64_t seed = 99;
     sb_kctx ref = {SB_ISA_REF, 1};
-    const int64_t m_list[] = {1, 70}, n = 300, k = 1024;
+    const int64_t m_list[] = {1, 21}, n = 520, k = 1024; /* above the one-thread cutoff */
     for (size_t ti = 0; ti < sizeof all_types / sizeof all_types[0]; ti++) {
         sb_type t = all_types[ti];
         uint8_t *w = make_weights(t, n, k, &seed);
@@ -227,8 +235,58 @@ static void test_matmul_levels_larger(void)
     }
 }
 
+/* The AVX2 activation quantizers must produce exactly the reference's integers and scales
+ * (a single differing quant would change results by far less than the NMSE thresholds). */
+static void test_act_quantizers_match_ref(void)
+{
+#if defined(__x86_64__)
+    if (!sb_isa_supported(SB_ISA_AVX2)) {
+        test_skip("no AVX2");
+        return;
+    }
+    enum { K = 1024 };
+    static float x[K];
+    static int8_t q[K], qr[K];
+    static float d[K / 32], dexp[K / 4];
+    static int16_t s[K / 16], bs[16];
+    static int32_t start[K / 4];
+    uint64_t seed = 5;
+    for (int trial = 0; trial < 4; trial++) {
+        test_fill_uniform(x, K, -3, 3, &seed);
+        if (trial == 1) /* exact ties at the rounding point: amax 127 makes id = 1 */
+            for (int i = 0; i < K; i++) x[i] = (i % 32 == 0) ? 127.0f : (float)(i % 9) * 0.5f - 2.0f;
+        if (trial == 2) memset(x, 0, sizeof x);
+        if (trial == 3) for (int i = 0; i < K; i++) x[i] *= 1e-30f; /* tiny: f16 scale underflows */
+        sb_quantize_act_q8_0_avx2(x, K / 32, q, d, s, start, dexp, 8);
+        for (int b = 0; b < K / 32; b++) {
+            uint16_t h = sb_quantize_block_q8_0(x + 32 * b, qr + 32 * b);
+            CHECK_MSG(d[b] == sb_fp16_to_fp32(h), "trial %d q8_0 d[%d]", trial, b);
+            int sum = 0;
+            for (int e = 0; e < 32; e++) sum += qr[32 * b + e];
+            CHECK_EQ_INT(s[b], sum);
+            for (int l = 0; l < 8; l++) {
+                const int8_t *g = qr + 32 * b + 4 * l;
+                CHECK_EQ_INT(start[8 * b + l], -8 * (g[0] + g[1] + g[2] + g[3]));
+                CHECK(dexp[8 * b + l] == d[b]);
+            }
+        }
+        CHECK_MSG(!memcmp(q, qr, K), "trial %d: q8_0 quants differ", trial);
+        sb_quantize_act_q8_K_avx2(x, K / 256, q, d, s);
+        for (int b = 0; b < K / 256; b++) {
+            float dr = sb_quantize_block_q8_K(x + 256 * b, qr + 256 * b, bs);
+            CHECK_MSG(d[b] == dr, "trial %d q8_K d[%d]", trial, b);
+            CHECK(!memcmp(s + 16 * b, bs, sizeof bs));
+        }
+        CHECK_MSG(!memcmp(q, qr, K), "trial %d: q8_K quants differ", trial);
+    }
+#else
+    test_skip("x86-64 only");
+#endif
+}
+
 int main(void)
 {
+    RUN(test_act_quantizers_match_ref);
     RUN(test_matmul_bad_args);
     RUN(test_matmul_ref_known);
     RUN(test_matmul_ref_vs_dequantized);

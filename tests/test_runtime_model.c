@@ -43,7 +43,12 @@ static int greedy_from_bos(const char *path, const char *backend, int n, int32_t
     char err[512];
     sb_model *m;
     sb_session *s;
-    if (sb_model_load(path, &o, &m, err, sizeof err)) {
+    int lrc = sb_model_load(path, &o, &m, err, sizeof err);
+    if (lrc == SB_MODEL_E_BACKEND && strstr(err, "not available")) {
+        test_skip("%s", err); /* no Vulkan device here */
+        return -1;
+    }
+    if (lrc) {
         test_fail_at(__FILE__, __LINE__, "load %s: %s", path, err);
         return -1;
     }
@@ -93,6 +98,16 @@ static void test_stories260k_greedy_cpu(void)
 {
     check_greedy("models/stories260K.gguf", "First 100 greedy token ids", 100, "cpu");
 }
+/* The whole model on the Vulkan back end (lavapipe here): weights on the device, one batch of
+ * dispatches per token. */
+static void test_stories260k_greedy_vulkan(void)
+{
+    check_greedy("models/stories260K.gguf", "First 100 greedy token ids", 100, "vulkan");
+}
+static void test_tiny_random_greedy_vulkan(void)
+{
+    check_greedy("models/llama-2-tiny-random.gguf", "First 16 greedy ids", 16, "vulkan");
+}
 static void test_tiny_random_greedy_ref(void)
 {
     check_greedy("models/llama-2-tiny-random.gguf", "First 16 greedy ids", 16, "ref");
@@ -111,7 +126,12 @@ static float *prompt_logits(const char *path, const char *backend, const int32_t
     char err[512];
     sb_model *m;
     sb_session *s;
-    if (sb_model_load(path, &o, &m, err, sizeof err)) {
+    int lrc = sb_model_load(path, &o, &m, err, sizeof err);
+    if (lrc == SB_MODEL_E_BACKEND && strstr(err, "not available")) {
+        test_skip("%s", err);
+        return NULL;
+    }
+    if (lrc) {
         test_fail_at(__FILE__, __LINE__, "load %s: %s", path, err);
         return NULL;
     }
@@ -132,28 +152,40 @@ static float *prompt_logits(const char *path, const char *backend, const int32_t
     return logits;
 }
 
-/* cpu vs ref on one file: NMSE of all logits of a 24-token prompt below bound. */
-static void check_cpu_vs_ref(const char *path, const char *what, double bound)
+/* A back end vs ref on one file: NMSE of all logits of a 24-token prompt below bound. */
+static void check_vs_ref(const char *backend, const char *path, const char *what, double bound)
 {
     int32_t ids[24];
     for (int i = 0; i < 24; i++) ids[i] = i == 0 ? 1 : (int32_t)(3 + (i * 37) % 250);
     int32_t nv1 = 0, nv2 = 0;
     float *ref = prompt_logits(path, "ref", ids, 24, &nv1);
-    float *cpu = prompt_logits(path, "cpu", ids, 24, &nv2);
+    float *cpu = prompt_logits(path, backend, ids, 24, &nv2);
     if (ref && cpu) {
         double e = test_nmse(cpu, ref, (size_t)24 * (size_t)nv1);
-        printf("  %-28s cpu vs ref logits NMSE %.3g (bound %.0e)\n", what, e, bound);
-        CHECK_MSG(e < bound, "%s: NMSE %g >= %g", what, e, bound);
+        printf("  %-28s %s vs ref logits NMSE %.3g (bound %.0e)\n", what, backend, e, bound);
+        CHECK_MSG(e < bound, "%s on %s: NMSE %g >= %g", what, backend, e, bound);
     }
     free(ref);
     free(cpu);
 }
 
-/* Bounds: float formats differ only by summation order; quantized formats also quantize the
- * activations (Q8_0 / Q8_K), where one rounding flip propagates through the layers. */
-static double bound_for(sb_type t)
+static void check_cpu_vs_ref(const char *path, const char *what, double bound)
 {
-    return sb_type_block_elems(t) == 1 ? 1e-8 : 1e-4;
+    check_vs_ref("cpu", path, what, bound);
+}
+
+/* Bounds on the NMSE of cpu vs ref logits. f32/f16: only summation order differs. bf16: the
+ * AVX-512 prefill rounds activations to bf16 (vdpbf16ps), ~1e-6 per matmul. Quantized formats
+ * quantize the activations (Q8_0 / Q8_K) on both sides, identically for identical inputs; but
+ * the SIMD small ops and flash attention feed them inputs that differ in the last bits, so now
+ * and then one activation rounds to the neighbouring step, and that propagates through the
+ * layers. A random-weight model (synth) amplifies such differences more than a trained one
+ * (measured: q4_0 3.6e-6 on stories260K, 1.6e-4 on test-tiny). */
+static double bound_for(sb_type t, int random_weights)
+{
+    if (t == SB_TYPE_F32 || t == SB_TYPE_F16) return 1e-8;
+    if (t == SB_TYPE_BF16) return 1e-4;
+    return random_weights ? 1e-3 : 1e-4;
 }
 
 static const sb_type formats[] = {SB_TYPE_F32, SB_TYPE_F16, SB_TYPE_BF16, SB_TYPE_Q8_0,
@@ -177,7 +209,7 @@ static void test_stories260k_cpu_vs_ref_per_format(void)
         if (formats[i] != SB_TYPE_F32)
             CHECK_EQ_INT(n_quant, 5 * (sb_type_block_elems(formats[i]) == 1 ? 7 : 6) + 2);
         snprintf(what, sizeof what, "stories260K %s", sb_type_name(formats[i]));
-        check_cpu_vs_ref(path, what, bound_for(formats[i]));
+        check_cpu_vs_ref(path, what, bound_for(formats[i], 0));
     }
 }
 
@@ -192,7 +224,7 @@ static void test_synth_cpu_vs_ref_per_format(void)
         CHECK_MSG(rc == 0, "synth %s: %s", sb_type_name(formats[i]), err);
         if (rc) continue;
         snprintf(what, sizeof what, "synth test-tiny %s", sb_type_name(formats[i]));
-        check_cpu_vs_ref(path, what, bound_for(formats[i]));
+        check_cpu_vs_ref(path, what, bound_for(formats[i], 1));
     }
 }
 
@@ -227,14 +259,34 @@ static void test_batched_prefill_equals_decode(void)
     sb_model_free(m);
 }
 
+/* Vulkan vs ref for the formats the device kernels take, on the synthesized small llama and
+ * qwen2 (whole prompt in one batch: the device's matmul and flash-attention prefill paths). */
+static void test_vulkan_vs_ref(void)
+{
+    static const sb_type vf[] = {SB_TYPE_F16, SB_TYPE_Q8_0, SB_TYPE_Q4_K, SB_TYPE_Q6_K};
+    for (size_t i = 0; i < sizeof vf / sizeof vf[0]; i++) {
+        char path[512], err[512], what[64];
+        const char *shape = i % 2 ? "test-tiny-qwen2" : "test-tiny";
+        snprintf(path, sizeof path, "%s/vk-%s.gguf", test_tmpdir(), sb_type_name(vf[i]));
+        sb_synth_opts so = {.shape = shape, .type = vf[i], .vocab_path = NULL, .n_layer = 2, .seed = 11};
+        CHECK_MSG(sb_synth_write(&so, path, err, sizeof err) == 0, "%s", err);
+        snprintf(what, sizeof what, "%s %s", shape, sb_type_name(vf[i]));
+        check_vs_ref("vulkan", path, what, bound_for(vf[i], 1));
+        if (test_failed_now()) return;
+    }
+}
+
 int main(void)
 {
     RUN(test_stories260k_greedy_ref);
     RUN(test_stories260k_greedy_cpu);
+    RUN(test_stories260k_greedy_vulkan);
     RUN(test_tiny_random_greedy_ref);
     RUN(test_tiny_random_greedy_cpu);
+    RUN(test_tiny_random_greedy_vulkan);
     RUN(test_batched_prefill_equals_decode);
     RUN(test_stories260k_cpu_vs_ref_per_format);
     RUN(test_synth_cpu_vs_ref_per_format);
+    RUN(test_vulkan_vs_ref);
     return test_finish();
 }

@@ -33,12 +33,7 @@ static int opt_id(const sb_gguf *g, const char *key, int64_t *v, char *err, size
     int rc = sb_gguf_get_i64(g, key, &x, NULL);
     if (rc == SB_GGUF_E_NOT_FOUND) return SB_TOK_OK;
     if (rc) return gguf_fail(SB_TOK_E_VOCAB, err, errlen, sb_gguf_path(g), key, "not an integer");
-    /* Converters write "no such token" as -1 stored in a u32 (llama.cpp's own stories260K has
-     * padding_token_id = 4294967295): that is absent, not out of range. */
-    if (x == -1 || x == (int64_t)UINT32_MAX) {
-        *v = -1;
-        return SB_TOK_OK;
-    }
+    if (x == -1 || x == (int64_t)UINT32_MAX) return SB_TOK_OK;
     if (x < 0) {
         if (err && errlen) snprintf(err, errlen, "%s: %s = %lld is negative", sb_gguf_path(g), key, (long long)x);
         return SB_TOK_E_VOCAB;

@@ -1,5 +1,5 @@
-/* F32 GEMM micro-kernel for AVX-512: 14×32 (28 accumulators of 16 floats; per k step 2 B
- * loads and 14 broadcasts feed 28 FMAs). Packing reuses the AVX2 8×8-transpose routine.
+/* F32 GEMM pieces for AVX-512: a 14×32 micro-kernel (28 accumulators of 16 floats; per k step
+ * 2 B loads and 14 broadcasts feed 28 FMAs) and a packing routine built on 16×16 transposes.
  * Contracts: kernels/gemm_impl.h. */
 #include <immintrin.h>
 
@@ -7,24 +7,99 @@
 
 enum { MR = 14, NR = 32 };
 
-void sb_gemm_pack_avx2(float *dst, const float *src, int64_t ld, int rows, int R, int64_t kc);
+/* Transposes the 16×16 block r[0..16) in place: r[j][i] ← r[i][j]. Four shuffle stages:
+ * pairs, quads (within 128-bit lanes), then 128-bit lanes across registers twice. */
+static inline void transpose16(__m512 r[16])
+{
+    __m512 t[16], u[16];
+#pragma GCC unroll 8
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < 16; i += 4) {
+        u[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
+        u[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xEE);
+        u[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        u[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+    }
+    /* u[4g + q], 128-bit lane L, holds column 4L + q of rows 4g .. 4g+3 */
+#pragma GCC unroll 4
+    for (int q = 0; q < 4; q++) {
+        __m512 w0 = _mm512_shuffle_f32x4(u[q], u[4 + q], 0x88);
+        __m512 w1 = _mm512_shuffle_f32x4(u[q], u[4 + q], 0xDD);
+        __m512 x0 = _mm512_shuffle_f32x4(u[8 + q], u[12 + q], 0x88);
+        __m512 x1 = _mm512_shuffle_f32x4(u[8 + q], u[12 + q], 0xDD);
+        r[q] = _mm512_shuffle_f32x4(w0, x0, 0x88);
+        r[8 + q] = _mm512_shuffle_f32x4(w0, x0, 0xDD);
+        r[4 + q] = _mm512_shuffle_f32x4(w1, x1, 0x88);
+        r[12 + q] = _mm512_shuffle_f32x4(w1, x1, 0xDD);
+    }
+}
+
+/* Packing (contract in gemm_impl.h): groups of 16 source rows are read 16 floats at a time,
+ * transposed in registers and stored as 16-float runs, masked to the R - r0 lanes of the group. */
+static void pack_16x16(float *dst, const float *src, int64_t ld, int rows, int R, int64_t kc)
+{
+    const int64_t kc16 = kc - kc % 16;
+    for (int r0 = 0; r0 < R; r0 += 16) {
+        int width = R - r0 < 16 ? R - r0 : 16;
+        int valid = rows - r0 < 0 ? 0 : rows - r0 > 16 ? 16 : rows - r0;
+        __mmask16 wm = (__mmask16)((1u << width) - 1);
+        const float *s = src + (int64_t)r0 * ld;
+        /* rows past the edge load as zeros: a masked-off load reads (and faults on) nothing */
+        __mmask16 rm[16];
+#pragma GCC unroll 16
+        for (int i = 0; i < 16; i++) rm[i] = i < valid ? 0xFFFF : 0;
+        for (int64_t p = 0; p < kc16; p += 16) {
+            __m512 v[16];
+#pragma GCC unroll 16
+            for (int i = 0; i < 16; i++) {
+                v[i] = _mm512_maskz_loadu_ps(rm[i], s + i * ld + p);
+                _mm_prefetch((const char *)(s + i * ld + p + 512), _MM_HINT_T1); /* 2 KiB ahead into L2 */
+            }
+            transpose16(v);
+            float *d = dst + p * R + r0;
+#pragma GCC unroll 16
+            for (int j = 0; j < 16; j++) _mm512_mask_storeu_ps(d + j * R, wm, v[j]);
+        }
+        for (int64_t p = kc16; p < kc; p++)
+            for (int i = 0; i < width; i++) dst[p * R + r0 + i] = i < valid ? s[i * ld + p] : 0.0f;
+    }
+}
+
+/* One k step of the 14×32 tile: 2 loads of B, 14 broadcasts of A, 28 FMAs. Always inlined,
+ * so the accumulator arrays stay in registers. */
+static inline __attribute__((always_inline)) void step(const float *a, const float *b, __m512 c0[MR],
+                                                        __m512 c1[MR])
+{
+    _mm_prefetch((const char *)(b + 8 * NR), _MM_HINT_T0);
+    _mm_prefetch((const char *)(b + 8 * NR + 16), _MM_HINT_T0);
+    __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+#pragma GCC unroll 14
+    for (int i = 0; i < MR; i++) {
+        __m512 ai = _mm512_set1_ps(a[i]);
+        c0[i] = _mm512_fmadd_ps(ai, b0, c0[i]);
+        c1[i] = _mm512_fmadd_ps(ai, b1, c1[i]);
+    }
+}
 
 static void ukernel_14x32(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int beta)
 {
     __m512 c0[MR], c1[MR];
 #pragma GCC unroll 14
     for (int i = 0; i < MR; i++) c0[i] = c1[i] = _mm512_setzero_ps();
-    for (int64_t p = 0; p < kc; p++) {
-        __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+    /* B streams from L2 (prefetched 8 steps ahead). The C tile is fetched for writing only
+     * for the last steps, so that the B stream does not evict it again before the stores. */
+    int64_t tail = kc < 24 ? kc : 24;
+    for (int64_t p = 0; p < kc - tail; p++, a += MR, b += NR) step(a, b, c0, c1);
 #pragma GCC unroll 14
-        for (int i = 0; i < MR; i++) {
-            __m512 ai = _mm512_set1_ps(a[i]);
-            c0[i] = _mm512_fmadd_ps(ai, b0, c0[i]);
-            c1[i] = _mm512_fmadd_ps(ai, b1, c1[i]);
-        }
-        a += MR;
-        b += NR;
+    for (int i = 0; i < MR; i++) {
+        _mm_prefetch((const char *)(c + i * ldc), _MM_HINT_ET0);
+        _mm_prefetch((const char *)(c + i * ldc + NR - 1), _MM_HINT_ET0);
     }
+    for (int64_t p = 0; p < tail; p++, a += MR, b += NR) step(a, b, c0, c1);
 #pragma GCC unroll 14
     for (int i = 0; i < MR; i++) {
         float *ci = c + i * ldc;
@@ -41,5 +116,5 @@ const sb_gemm_kernel sb_gemm_kernel_avx512 = {
     .mr = MR,
     .nr = NR,
     .ukernel = ukernel_14x32,
-    .pack = sb_gemm_pack_avx2,
+    .pack = pack_16x16,
 };

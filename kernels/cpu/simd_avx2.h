@@ -1,0 +1,89 @@
+/* Vector helpers for the AVX2 + FMA kernels (included only by kernels/cpu/NAME_avx2.c). Same names
+ * as simd_avx512.h; see there for the contracts. */
+#ifndef SB_KERNELS_SIMD_AVX2_H
+#define SB_KERNELS_SIMD_AVX2_H
+
+#include <immintrin.h>
+#include <stdint.h>
+
+typedef __m256 vf;
+enum { VL = 8 };
+
+static inline vf vzero(void) { return _mm256_setzero_ps(); }
+static inline vf vset1(float x) { return _mm256_set1_ps(x); }
+static inline vf vload(const float *p) { return _mm256_loadu_ps(p); }
+static inline void vstore(float *p, vf v) { _mm256_storeu_ps(p, v); }
+static inline vf vadd(vf a, vf b) { return _mm256_add_ps(a, b); }
+static inline vf vsub(vf a, vf b) { return _mm256_sub_ps(a, b); }
+static inline vf vmul(vf a, vf b) { return _mm256_mul_ps(a, b); }
+static inline vf vdiv(vf a, vf b) { return _mm256_div_ps(a, b); }
+static inline vf vmax(vf a, vf b) { return _mm256_max_ps(a, b); }
+static inline vf vfma(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
+static inline float vhsum(vf v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+static inline float vhmax(vf v)
+{
+    __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_max_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+static inline vf vsel_gt(vf a, vf b, vf fill, vf x) { return _mm256_blendv_ps(x, fill, _mm256_cmp_ps(a, b, _CMP_GT_OQ)); }
+static inline __m256i part_mask(int n) { return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)); }
+static inline vf vload_part(const float *p, int n) { return _mm256_maskload_ps(p, part_mask(n)); }
+static inline void vstore_part(float *p, vf v, int n) { _mm256_maskstore_ps(p, part_mask(n), v); }
+static inline vf vload_f16(const uint16_t *p) { return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)p)); }
+static inline vf vswap_pairs(vf v) { return _mm256_permute_ps(v, 0xB1); }
+
+static inline vf vexp(vf x)
+{
+    const vf log2e = vset1(1.44269504088896341f), ln2hi = vset1(0.693359375f), ln2lo = vset1(-2.12194440e-4f);
+    vf xc = _mm256_min_ps(x, vset1(88.7228f));
+    xc = _mm256_max_ps(xc, vset1(-87.3365f));
+    vf n = _mm256_round_ps(_mm256_mul_ps(xc, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    vf r = _mm256_fnmadd_ps(n, ln2hi, xc);
+    r = _mm256_fnmadd_ps(n, ln2lo, r);
+    vf p = vset1(1.9875691500e-4f);
+    p = vfma(p, r, vset1(1.3981999507e-3f));
+    p = vfma(p, r, vset1(8.3334519073e-3f));
+    p = vfma(p, r, vset1(4.1665795894e-2f));
+    p = vfma(p, r, vset1(1.6666665459e-1f));
+    p = vfma(p, r, vset1(5.0000001201e-1f));
+    p = vfma(p, vmul(r, r), vadd(r, vset1(1.0f)));
+    __m256i ni = _mm256_cvtps_epi32(n);
+    __m256i n1 = _mm256_srai_epi32(ni, 1), n2 = _mm256_sub_epi32(ni, n1);
+    vf s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n1, _mm256_set1_epi32(127)), 23));
+    vf s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n2, _mm256_set1_epi32(127)), 23));
+    vf y = vmul(vmul(p, s1), s2);
+    y = _mm256_blendv_ps(y, vzero(), _mm256_cmp_ps(x, vset1(-87.3365f), _CMP_LT_OQ));
+    y = _mm256_blendv_ps(y, vset1(__builtin_inff()), _mm256_cmp_ps(x, vset1(88.7228f), _CMP_GT_OQ));
+    return _mm256_blendv_ps(y, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
+}
+
+/* e^x for x <= 0 (softmax terms x - max, rescale factors m_old - m_new): the vexp polynomial
+ * without the range blends. x < -87.3 (and -inf) gives 2^-126·e^r ≈ 1.2e-38 instead of 0, which
+ * is negligible next to the row maximum's term 1; NaN propagates (the clamp keeps it). */
+static inline vf vexp_neg(vf x)
+{
+    const vf log2e = vset1(1.44269504088896341f), ln2hi = vset1(0.693359375f), ln2lo = vset1(-2.12194440e-4f);
+    vf xc = _mm256_max_ps(vset1(-87.3365f), x); /* returns x when x is NaN */
+    vf n = _mm256_round_ps(vmul(xc, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    vf r = _mm256_fnmadd_ps(n, ln2hi, xc);
+    r = _mm256_fnmadd_ps(n, ln2lo, r);
+    vf p = vset1(1.9875691500e-4f);
+    p = vfma(p, r, vset1(1.3981999507e-3f));
+    p = vfma(p, r, vset1(8.3334519073e-3f));
+    p = vfma(p, r, vset1(4.1665795894e-2f));
+    p = vfma(p, r, vset1(1.6666665459e-1f));
+    p = vfma(p, r, vset1(5.0000001201e-1f));
+    p = vfma(p, vmul(r, r), vadd(r, vset1(1.0f)));
+    __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return vmul(p, _mm256_castsi256_ps(e));
+}
+
+#endif

@@ -1,0 +1,248 @@
+/* perf_gemm — F32 GEMM throughput against OpenBLAS and the FMA peak, measured in one run.
+ *
+ *   build/perf/perf_gemm [--threads N] [--isa avx2|avx512] [--reps R] [--sizes 512,1024,2048]
+ *
+ * For each square size N: Y = X·Wᵀ (m = n = k = N) with sb_gemm_f32, and cblas_sgemm(RowMajor,
+ * NoTrans, Trans) computing the same product, alternating blocks of repetitions so both see the
+ * same machine load. GFLOP/s = 2·N³ / time, two ways:
+ *   - with N threads (default 2), wall clock: median and best of the repetitions;
+ *   - with 1 thread, the thread's CPU time (best): on a machine shared with other jobs this
+ *     counts only the time the kernel ran, so the ratio is stable when wall clock is not.
+ * The FMA peak is measured in the same run by a loop of 12 independent FMA chains per thread at
+ * the vector width of the level (wall clock for N threads, CPU time for 1). Nothing here asserts
+ * a time; the figures are printed.
+ */
+#include <cblas.h>
+#include <immintrin.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kernels/internal.h"
+
+void openblas_set_num_threads(int num_threads);
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* CPU time of the calling thread: with 1 thread it counts only the time the kernel actually
+ * ran, so it is robust to other processes sharing the cores (wall time is not). */
+static double thread_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Both libraries' idle worker threads busy-wait for a while after a call (OpenBLAS for ~2^28
+ * cycles, OpenMP for its spin count), which would steal the cores from the other library's
+ * next block. A pause between blocks lets them go to sleep first; each block then starts with
+ * an untimed call that wakes its own pool, so the timed calls see a warm pool as back-to-back
+ * calls in a model do. */
+static void idle_pause(void)
+{
+    struct timespec ts = {0, 150 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *x, int n)
+{
+    qsort(x, (size_t)n, sizeof *x, cmp_double);
+    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+}
+
+/* 12 independent chains of FMAs per thread; returns GFLOP/s over all threads (for one thread,
+ * per second of its CPU time). */
+__attribute__((target("avx512f,fma"))) static double fma_loop_512(int threads, long iters)
+{
+    double t0 = threads == 1 ? thread_cpu_s() : now_s();
+    float sink = 0;
+#pragma omp parallel num_threads(threads) reduction(+ : sink)
+    {
+        __m512 b = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
+        /* distinct starting values, or the compiler merges the identical chains into one */
+        __m512 a0 = _mm512_set1_ps(1), a1 = _mm512_set1_ps(2), a2 = _mm512_set1_ps(3), a3 = _mm512_set1_ps(4),
+               a4 = _mm512_set1_ps(5), a5 = _mm512_set1_ps(6), a6 = _mm512_set1_ps(7), a7 = _mm512_set1_ps(8),
+               a8 = _mm512_set1_ps(9), a9 = _mm512_set1_ps(10), a10 = _mm512_set1_ps(11), a11 = _mm512_set1_ps(12);
+        for (long i = 0; i < iters; i++) {
+            a0 = _mm512_fmadd_ps(a0, b, c); a1 = _mm512_fmadd_ps(a1, b, c);
+            a2 = _mm512_fmadd_ps(a2, b, c); a3 = _mm512_fmadd_ps(a3, b, c);
+            a4 = _mm512_fmadd_ps(a4, b, c); a5 = _mm512_fmadd_ps(a5, b, c);
+            a6 = _mm512_fmadd_ps(a6, b, c); a7 = _mm512_fmadd_ps(a7, b, c);
+            a8 = _mm512_fmadd_ps(a8, b, c); a9 = _mm512_fmadd_ps(a9, b, c);
+            a10 = _mm512_fmadd_ps(a10, b, c); a11 = _mm512_fmadd_ps(a11, b, c);
+        }
+        __m512 s = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)),
+                                 _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7)));
+        s = _mm512_add_ps(s, _mm512_add_ps(_mm512_add_ps(a8, a9), _mm512_add_ps(a10, a11)));
+        sink += _mm512_reduce_add_ps(s);
+    }
+    double t = (threads == 1 ? thread_cpu_s() : now_s()) - t0;
+    if (sink == 12345.0f) printf(" ");
+    return 2.0 * 16 * 12 * (double)iters * threads / t / 1e9;
+}
+
+__attribute__((target("avx2,fma"))) static double fma_loop_256(int threads, long iters)
+{
+    double t0 = threads == 1 ? thread_cpu_s() : now_s();
+    float sink = 0;
+#pragma omp parallel num_threads(threads) reduction(+ : sink)
+    {
+        __m256 b = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
+        /* distinct starting values, or the compiler merges the identical chains into one */
+        __m256 a0 = _mm256_set1_ps(1), a1 = _mm256_set1_ps(2), a2 = _mm256_set1_ps(3), a3 = _mm256_set1_ps(4),
+               a4 = _mm256_set1_ps(5), a5 = _mm256_set1_ps(6), a6 = _mm256_set1_ps(7), a7 = _mm256_set1_ps(8),
+               a8 = _mm256_set1_ps(9), a9 = _mm256_set1_ps(10), a10 = _mm256_set1_ps(11), a11 = _mm256_set1_ps(12);
+        for (long i = 0; i < iters; i++) {
+            a0 = _mm256_fmadd_ps(a0, b, c); a1 = _mm256_fmadd_ps(a1, b, c);
+            a2 = _mm256_fmadd_ps(a2, b, c); a3 = _mm256_fmadd_ps(a3, b, c);
+            a4 = _mm256_fmadd_ps(a4, b, c); a5 = _mm256_fmadd_ps(a5, b, c);
+            a6 = _mm256_fmadd_ps(a6, b, c); a7 = _mm256_fmadd_ps(a7, b, c);
+            a8 = _mm256_fmadd_ps(a8, b, c); a9 = _mm256_fmadd_ps(a9, b, c);
+            a10 = _mm256_fmadd_ps(a10, b, c); a11 = _mm256_fmadd_ps(a11, b, c);
+        }
+        __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)),
+                                 _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7)));
+        s = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(a8, a9), _mm256_add_ps(a10, a11)));
+        float tmp[8];
+        _mm256_storeu_ps(tmp, s);
+        for (int i = 0; i < 8; i++) sink += tmp[i];
+    }
+    double t = (threads == 1 ? thread_cpu_s() : now_s()) - t0;
+    if (sink == 12345.0f) printf(" ");
+    return 2.0 * 8 * 12 * (double)iters * threads / t / 1e9;
+}
+
+/* Best of 5 runs of ~0.1 s: the peak is a ceiling, so the best run is the estimate. */
+static double fma_peak(sb_isa isa, int threads)
+{
+    double best = 0;
+    for (int r = 0; r < 5; r++) {
+        double g = isa == SB_ISA_AVX512 ? fma_loop_512(threads, 10000000) : fma_loop_256(threads, 10000000);
+        if (g > best) best = g;
+    }
+    return best;
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: perf_gemm [--threads N] [--isa avx2|avx512] [--reps R] [--sizes N,N,...]\n");
+}
+
+int main(int argc, char **argv)
+{
+    int threads = 2, reps = 10;
+    sb_isa isa = sb_isa_default();
+    int sizes[16] = {512, 1024, 2048}, n_sizes = 3;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--isa") && i + 1 < argc) {
+            if (sb_isa_from_name(argv[++i], &isa) != SB_KOK || !sb_isa_supported(isa) || isa == SB_ISA_REF) {
+                fprintf(stderr, "perf_gemm: level %s not usable here\n", argv[i]);
+                return 2;
+            }
+        } else if (!strcmp(argv[i], "--sizes") && i + 1 < argc) {
+            n_sizes = 0;
+            for (char *s = strtok(argv[++i], ","); s && n_sizes < 16; s = strtok(NULL, ","))
+                sizes[n_sizes++] = atoi(s);
+        } else if (!strcmp(argv[i], "--help")) {
+            usage();
+            return 0;
+        } else {
+            usage();
+            return 2;
+        }
+    }
+    if (threads < 1 || reps < 1 || isa == SB_ISA_REF) { usage(); return 2; }
+    double peak = fma_peak(isa, threads), peak1 = fma_peak(isa, 1);
+    printf("F32 GEMM, Y = X*W^T (cblas_sgemm RowMajor NoTrans x Trans), %s, %d reps per figure, "
+           "alternating blocks of 2\n", sb_isa_name(isa), reps);
+    printf("FMA peak (%d-bit, 12 chains/thread, best of 5): %d threads %.1f GFLOP/s wall; 1 thread "
+           "%.1f GFLOP/s per CPU-second\n", isa == SB_ISA_AVX512 ? 512 : 256, threads, peak, peak1);
+    printf("%5s | %-44s | %-44s | %-30s\n", "", "threads=N, wall clock, median (best)", "",
+           "1 thread, thread CPU time, best");
+    printf("%5s | %9s %9s %6s %7s %7s | %9s %9s %6s %7s | %8s %8s %6s %6s\n", "N", "ours", "OpenBLAS", "ratio",
+           "ours%pk", "blas%pk", "ours best", "blas best", "ratio", "ours%pk", "ours", "OpenBLAS", "ratio",
+           "%pk1");
+    for (int si = 0; si < n_sizes; si++) {
+        int64_t N = sizes[si];
+        if (N < 1) continue;
+        size_t cells = (size_t)N * (size_t)N;
+        float *X = aligned_alloc(64, cells * 4), *W = aligned_alloc(64, cells * 4);
+        float *Y = aligned_alloc(64, cells * 4), *Yb = aligned_alloc(64, cells * 4);
+        double *to = malloc(sizeof(double) * (size_t)reps), *tb = malloc(sizeof(double) * (size_t)reps);
+        if (!X || !W || !Y || !Yb || !to || !tb) { fprintf(stderr, "perf_gemm: out of memory\n"); return 1; }
+        uint64_t s = 42;
+        for (size_t i = 0; i < cells; i++) {
+            s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+            X[i] = (float)(s >> 40) / 16777216.0f - 0.5f;
+            W[i] = (float)((s >> 16) & 0xffffff) / 16777216.0f - 0.5f;
+        }
+        double g[2][3]; /* [threads, 1][ours median, blas median, ...] */
+        double best_o = 0, best_b = 0;
+        for (int pass = 0; pass < 2; pass++) {
+            int nt = pass == 0 ? threads : 1;
+            sb_kctx ctx = {isa, nt};
+            openblas_set_num_threads(nt);
+            double (*clock_fn)(void) = pass == 0 ? now_s : thread_cpu_s;
+            sb_gemm_f32(&ctx, Y, X, W, N, N, N); /* warm-up both */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)N, (int)N, 1.0f, X, (int)N, W, (int)N, 0.0f, Yb, (int)N);
+            int io = 0, ib = 0;
+            while (io < reps || ib < reps) {
+                idle_pause();
+                sb_gemm_f32(&ctx, Y, X, W, N, N, N); /* untimed: wake the thread pool */
+                for (int r = 0; r < 2 && io < reps; r++) {
+                    double t0 = clock_fn();
+                    sb_gemm_f32(&ctx, Y, X, W, N, N, N);
+                    to[io++] = clock_fn() - t0;
+                }
+                idle_pause();
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)N, (int)N, 1.0f, X, (int)N, W, (int)N, 0.0f, Yb, (int)N);
+                for (int r = 0; r < 2 && ib < reps; r++) {
+                    double t0 = clock_fn();
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)N, (int)N, 1.0f, X, (int)N, W, (int)N, 0.0f, Yb, (int)N);
+                    tb[ib++] = clock_fn() - t0;
+                }
+            }
+            double flop = 2.0 * (double)N * N * N;
+            g[pass][0] = flop / median(to, reps) / 1e9; /* median() sorts: [0] is the best */
+            g[pass][1] = flop / median(tb, reps) / 1e9;
+            if (pass == 0) {
+                best_o = flop / to[0] / 1e9;
+                best_b = flop / tb[0] / 1e9;
+            } else {
+                g[1][0] = flop / to[0] / 1e9;
+                g[1][1] = flop / tb[0] / 1e9;
+            }
+        }
+        /* validate after timing: both must agree */
+        double num = 0, den = 0;
+        for (size_t i = 0; i < cells; i++) {
+            double d = (double)Y[i] - Yb[i];
+            num += d * d;
+            den += (double)Yb[i] * Yb[i];
+        }
+        printf("%5lld | %9.1f %9.1f %6.3f %6.1f%% %6.1f%% | %9.1f %9.1f %6.3f %6.1f%% | %8.1f %8.1f %6.3f %5.1f%%  NMSE %.0e\n",
+               (long long)N, g[0][0], g[0][1], g[0][0] / g[0][1], 100 * g[0][0] / peak, 100 * g[0][1] / peak,
+               best_o, best_b, best_o / best_b, 100 * best_o / peak, g[1][0], g[1][1], g[1][0] / g[1][1],
+               100 * g[1][0] / peak1, num / den);
+        free(X); free(W); free(Y); free(Yb); free(to); free(tb);
+    }
+    printf("FMA peak again after the runs: %.1f GFLOP/s (%d threads), %.1f (1 thread, CPU time)\n",
+           fma_peak(isa, threads), threads, fma_peak(isa, 1));
+    return 0;
+}
