@@ -107,7 +107,10 @@ static int feed(sb_lm *lm, const int32_t *ids, int64_t n, int64_t keep_max, char
     lm->n_reused += lcp;
     for (int64_t p = lcp; p < n; p += BATCH) {
         int64_t k = n - p < BATCH ? n - p : BATCH;
-        if (sb_session_eval(lm->s, ids + p, k, NULL, 0)) return fail(err, errlen, SB_MODEL_E_KERNEL, sb_session_error(lm->s));
+        if (sb_session_eval(lm->s, ids + p, k, NULL, 0)) {
+            lm->n_cache = 0;   /* the session's state is unknown now: start over next time */
+            return fail(err, errlen, SB_MODEL_E_KERNEL, sb_session_error(lm->s));
+        }
         memcpy(lm->cache + p, ids + p, (size_t)k * sizeof *ids);
         lm->n_cache = p + k;
         lm->n_eval += k;
@@ -153,7 +156,10 @@ int sb_lm_loglik_tokens(sb_lm *lm, const int32_t *ids, int64_t n, int64_t cont_s
     out->greedy = 1;
     for (int64_t p = cont_start - 1; p < n - 1; p += lm->rows_max) {
         int64_t k = n - 1 - p < lm->rows_max ? n - 1 - p : lm->rows_max;
-        if (sb_session_eval(lm->s, ids + p, k, lm->logits, 1)) return fail(err, errlen, SB_MODEL_E_KERNEL, sb_session_error(lm->s));
+        if (sb_session_eval(lm->s, ids + p, k, lm->logits, 1)) {
+            lm->n_cache = 0;
+            return fail(err, errlen, SB_MODEL_E_KERNEL, sb_session_error(lm->s));
+        }
         memcpy(lm->cache + p, ids + p, (size_t)k * sizeof *ids);
         lm->n_cache = p + k;
         lm->n_eval += k;
@@ -232,7 +238,11 @@ int sb_lm_generate(sb_lm *lm, const char *prompt, int max_tokens, const char *co
     char *text = NULL;
     int32_t eos = sb_tok_eos(lm->tok);
     while (!rc && ng < max_tokens) {
-        if (sb_session_eval(lm->s, &last, 1, lm->logits, 0)) { rc = fail(err, errlen, SB_MODEL_E_KERNEL, sb_session_error(lm->s)); break; }
+        if (sb_session_eval(lm->s, &last, 1, lm->logits, 0)) {
+            lm->n_cache = 0;
+            rc = fail(err, errlen, SB_MODEL_E_KERNEL, sb_session_error(lm->s));
+            break;
+        }
         if (lm->n_cache < lm->n_ctx) lm->cache[lm->n_cache++] = last;
         lm->n_eval++;
         int32_t best = 0;
