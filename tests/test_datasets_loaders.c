@@ -327,6 +327,47 @@ static void test_mmlu_test_csvs_row_counts(void) { count_split("test", 57, 14042
 static void test_mmlu_dev_csvs_row_counts(void) { count_split("dev", 57, 285); }
 static void test_mmlu_val_csvs_row_counts(void) { count_split("val", 57, 1531); }
 
+/* Every truncation and every single-byte change of small valid files: the readers end cleanly
+ * or with one of their error codes (run under ASan/UBSan with make SAN=1 test). */
+static void sweep(const char *name, const char *valid, int csv)
+{
+    size_t n = strlen(valid);
+    char *buf = malloc(n + 1);
+    int bad_code = 0, runs = 0;
+    static const unsigned char flips[] = {0x00, '"', ',', '\n', '\r', '{', '}', '[', '\\', 0xFF, 0xC3, 'x'};
+    for (size_t cut = 0; cut <= n; cut++) {
+        for (size_t f = 0; f <= sizeof flips; f++) {
+            size_t len = cut;
+            memcpy(buf, valid, n);
+            if (f < sizeof flips) {          /* a changed byte at position cut of the full file */
+                if (cut == n) continue;
+                buf[cut] = (char)flips[f];
+                len = n;
+            } else if (f != sizeof flips) continue;
+            const char *p = write_tmp(name, buf, len);
+            int rows; sb_ds_error e;
+            int rc = csv ? read_csv(p, NULL, &rows, &e) : read_jsonl(p, NULL, &rows, &e);
+            runs++;
+            if (rc < 0 || rc > SB_DS_E_ARG) bad_code++;
+            if (rc && !e.msg[0]) bad_code++;
+        }
+    }
+    free(buf);
+    CHECK_EQ_INT(bad_code, 0);
+    CHECK(runs > 100);
+}
+
+static void test_jsonl_truncation_and_byte_flip_sweep(void)
+{
+    sweep("sweep.jsonl", "{\"id\":\"a\",\"q\":{\"stem\":\"x\\u00e9\",\"choices\":[{\"t\":1},{\"t\":[2,3]}]},\"k\":\"B\"}\r\n\n"
+                         "{\"id\":\"b\",\"s\":\"caf\xc3\xa9 \\\"q\\\"\"}\n", 0);
+}
+
+static void test_csv_truncation_and_byte_flip_sweep(void)
+{
+    sweep("sweep.csv", "\xEF\xBB\xBFq,\"a, b\",\"line1\nline2\",\"say \"\"hi\"\"\",D\r\nx,y,z,w,A\n", 1);
+}
+
 int main(void)
 {
     RUN(test_j1_empty_file);
@@ -343,6 +384,8 @@ int main(void)
     RUN(test_c4_mixed_line_ends_and_bom);
     RUN(test_c5_nul_and_field_over_cap);
     RUN(test_lines_reader);
+    RUN(test_jsonl_truncation_and_byte_flip_sweep);
+    RUN(test_csv_truncation_and_byte_flip_sweep);
     RUN(test_mmlu_test_csvs_row_counts);
     RUN(test_mmlu_dev_csvs_row_counts);
     RUN(test_mmlu_val_csvs_row_counts);
