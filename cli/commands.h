@@ -6,6 +6,10 @@
 
 int sb_cmd_version(int argc, char **argv);
 int sb_cmd_hw(int argc, char **argv);
+int sb_cmd_eval(int argc, char **argv);
+
+int sb_cmd_generate(int argc, char **argv);
+int sb_cmd_synth(int argc, char **argv);
 int sb_cmd_inspect(int argc, char **argv);
 int sb_cmd_tokenize(int argc, char **argv);
 int sb_cmd_report(int argc, char **argv);

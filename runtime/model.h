@@ -50,7 +50,7 @@ typedef struct sb_hparams {
 } sb_hparams;
 
 typedef struct sb_model_opts {
-    const char *backend;      /* "cpu" (default), "ref", "vulkan"                            */
+    const char *backend;      /* "cpu" (default), "ref", "vulkan" (whole model on the device) */
     int n_threads;            /* <= 0: all online processors                                 */
     int64_t n_ctx;            /* context the caller intends to use (for the memory check); 0 = 2048 or train ctx if smaller */
     sb_type kv_type;          /* SB_TYPE_F32 (default) or SB_TYPE_F16                        */
@@ -62,8 +62,16 @@ sb_model_opts sb_model_default_opts(void);
 typedef struct sb_model sb_model;
 typedef struct sb_session sb_session;
 
+/* Loads a model: validates hyperparameters (G15/G16) and tensor shapes (G17), refuses what would
+ * not fit in MemAvailable (G19, unless opts->skip_memory_check), builds the tokenizer (G18).
+ * opts may be NULL (defaults). Returns SB_MODEL_OK or an sb_model_status with err naming the
+ * file and the key or tensor; *out is NULL on failure. */
 int sb_model_load(const char *path, const sb_model_opts *opts, sb_model **out, char *err,
                   size_t errlen);
+/* The same from a GGUF image in memory (not copied: it must outlive the model); name is used in
+ * messages. */
+int sb_model_load_memory(const void *data, size_t size, const char *name, const sb_model_opts *opts,
+                         sb_model **out, char *err, size_t errlen);
 void sb_model_free(sb_model *m);
 const sb_hparams *sb_model_hparams(const sb_model *m);
 const sb_tokenizer *sb_model_tokenizer(const sb_model *m);
@@ -72,6 +80,16 @@ uint64_t sb_model_weight_bytes(const sb_model *m);          /* bytes of all tens
 uint64_t sb_model_kv_bytes(const sb_model *m, int64_t n_ctx);
 /* Predicted resident memory for a session of n_ctx: weights + KV + activations + overhead. */
 uint64_t sb_model_predict_ram(const sb_model *m, int64_t n_ctx);
+/* Weight bytes one decode step reads: every tensor except the embedding table, which is only
+ * gathered (a tied output matrix is the table and is read in full, so it counts then). */
+uint64_t sb_model_decode_bytes(const sb_model *m);
+/* Elements of all tensors (parameters). */
+uint64_t sb_model_n_params(const sb_model *m);
+/* Back end the model runs on ("cpu", "ref") and its kernel context (implementation, threads). */
+const char *sb_model_backend(const sb_model *m);
+const sb_kctx *sb_model_kctx(const sb_model *m);
+/* One line for reports: "cpu (avx512, 2 threads)", "ref (1 thread)", "vulkan (DEVICE NAME)". */
+void sb_model_backend_desc(const sb_model *m, char *buf, size_t len);
 
 /* A sequence: KV cache sized to n_ctx positions and activation buffers. */
 int sb_session_new(sb_model *m, int64_t n_ctx, sb_session **out, char *err, size_t errlen);
