@@ -59,6 +59,7 @@ typedef struct bench_opts {
     sb_isa isa;               /* for the cpu back end                                      */
     size_t llc_bytes;         /* rotate inputs while the working set is under 4× this      */
     int counters;             /* read PAPI counters around the timed loop                  */
+    int skip_check;           /* correctness already verified (later rounds of a suite)    */
     void *vk;                 /* sb_vk context for the vulkan back end (NULL: unavailable) */
     const char *vk_reason;    /* why vk is NULL                                            */
 } bench_opts;
@@ -82,6 +83,8 @@ typedef struct bench_result {
     long long counters[8];    /* per call; -1 unavailable                                  */
     const char *counter_names[8];
     int n_counters;
+    double round_medians_s[16]; /* median of each round of the suite (run-to-run noise)      */
+    int n_rounds;
 } bench_result;
 
 /* Runs one case: correctness against ref first (FAILED cases are not timed), then warm-up and

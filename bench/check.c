@@ -74,6 +74,27 @@ void check_compare_samples(const double *base, size_t nb, const double *cur, siz
     else out->verdict = CHECK_SAME;
 }
 
+int check_apply_rounds(check_case_result *r, const double *base_rounds, int nb, const double *cur_rounds, int nc)
+{
+    if (nb < 2 || nc < 2) return 0;
+    double bmin = base_rounds[0], bmax = base_rounds[0], cmin = cur_rounds[0], cmax = cur_rounds[0];
+    for (int i = 1; i < nb; i++) { bmin = fmin(bmin, base_rounds[i]); bmax = fmax(bmax, base_rounds[i]); }
+    for (int i = 1; i < nc; i++) { cmin = fmin(cmin, cur_rounds[i]); cmax = fmax(cmax, cur_rounds[i]); }
+    if (r->verdict == CHECK_REGRESSION && !(cmin > bmax)) r->verdict = CHECK_NOISY;
+    if (r->verdict == CHECK_IMPROVEMENT && !(cmax < bmin)) r->verdict = CHECK_NOISY;
+    return 1;
+}
+
+/* Round medians of a case (at most 16). */
+static int rounds_of(const cJSON *c, double scale, double *out)
+{
+    int n = 0;
+    const cJSON *v;
+    cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(c, "round_medians_s"))
+        if (cJSON_IsNumber(v) && n < 16) out[n++] = v->valuedouble * scale;
+    return n;
+}
+
 /* ------------------------------------------------------------------ documents */
 
 static const char *jstr(const cJSON *o, const char *k)
@@ -151,7 +172,7 @@ int check_documents(const cJSON *base, const cJSON *cur, double threshold, const
     int same_machine = !strcmp(jstr(bm, "host_id"), jstr(cm, "host_id"));
     int can_normalize = cJSON_GetObjectItemCaseSensitive(bm, "ceilings") && cJSON_GetObjectItemCaseSensitive(cm, "ceilings");
 
-    int n = cJSON_GetArraySize(bcases), nrows = 0, regressions = 0;
+    int n = cJSON_GetArraySize(bcases), nrows = 0, regressions = 0, rounds_used = 0;
     row *rows = calloc((size_t)(n > 0 ? n : 1), sizeof *rows);
     double *logs = calloc((size_t)(n > 0 ? n : 1), sizeof *logs);
     int nlogs = 0;
@@ -179,6 +200,9 @@ int check_documents(const cJSON *base, const cJSON *cur, double threshold, const
         if (nb < 2 || nc < 2) snprintf(rw->reason, sizeof rw->reason, "fewer than 2 repetitions");
         else {
             check_compare_samples(xb, nb, xc, nc, threshold, &rw->r);
+            double rb[16], rc[16];
+            int nrb = rounds_of(b, sb, rb), nrc = rounds_of(c, sc, rc);
+            if (check_apply_rounds(&rw->r, rb, nrb, rc, nrc)) rounds_used++;
             if (rw->r.verdict == CHECK_REGRESSION) regressions++;
             if (rw->r.ratio > 0) logs[nlogs++] = log(rw->r.ratio);
         }
@@ -214,6 +238,7 @@ int check_documents(const cJSON *base, const cJSON *cur, double threshold, const
     cJSON_AddNumberToObject(sec, "threshold", threshold);
     cJSON_AddStringToObject(sec, "test", "mann-whitney p<0.01 and bootstrap 95% CI of the median ratio excluding 1");
     cJSON_AddStringToObject(sec, "mode", same_machine ? "time" : "efficiency");
+    cJSON_AddNumberToObject(sec, "cases_with_rounds", rounds_used);
     if (nlogs > 0) {
         cJSON_AddNumberToObject(sec, "geomean_ratio", gm);
         cJSON *ci = cJSON_AddArrayToObject(sec, "geomean_ci");
@@ -242,6 +267,10 @@ int check_documents(const cJSON *base, const cJSON *cur, double threshold, const
                 baseline_name ? baseline_name : "baseline",
                 same_machine ? "same machine, comparing times" : "different machine, comparing efficiency (time x the machine's measured roof)",
                 threshold * 100, CHECK_ALPHA);
+        if (rounds_used == 0)
+            fprintf(table, "note: the runs have no rounds (bench --rounds N), so run-to-run drift is not measured; on a shared machine, expect false alarms\n");
+        else
+            fprintf(table, "run-to-run drift: a change must also hold across rounds (every round slower, or faster) in %d case(s)\n", rounds_used);
         fprintf(table, "%-12s %-52s %8s %19s %9s\n", "verdict", "case", "ratio", "95% CI", "p");
         for (int i = 0; i < nrows; i++) {
             if (rows[i].reason[0]) fprintf(table, "%-12s %-52s %s\n", check_verdict_name(rows[i].r.verdict), rows[i].name, rows[i].reason);

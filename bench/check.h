@@ -9,6 +9,12 @@
  *   noisy        neither, but the interval reaches beyond ±threshold: the data cannot tell
  *   same         the interval lies within ±threshold, or no significant difference in a tight one
  *   refused      not comparable (different ISA level, threads, back end, or missing data)
+ * Run-to-run drift: repetitions taken back to back share the machine's state of that moment, and
+ * on shared VMs a case's speed drifts 10-25% between runs minutes apart, which such samples cannot
+ * see. When both runs were made in several rounds (`bench --rounds N`: the whole suite N times,
+ * interleaved), a regression must also hold across rounds: every current round median slower
+ * than every baseline round median — an exact permutation test (p = 1/C(nb+nc, nc), 0.05 for 3
+ * and 3 rounds). A within-run difference the rounds do not confirm is "noisy".
  * Same machine → times are compared. Different machine (host_id differs) → each sample is
  * normalized by its machine's ceiling for the roof that bounds the case (FMA peak or memory
  * bandwidth), i.e. efficiency is compared, and the report says so. */
@@ -34,6 +40,11 @@ const char *check_verdict_name(check_verdict v);
 /* Compares two sample sets (smaller = better). threshold e.g. 0.05. */
 void check_compare_samples(const double *base, size_t nb, const double *cur, size_t nc, double threshold,
                            check_case_result *out);
+
+/* Downgrades a regression/improvement to noisy unless the round medians separate completely in
+ * its direction (see above). No-op when either side has fewer than 2 rounds. Returns 1 when the
+ * rounds were used. */
+int check_apply_rounds(check_case_result *r, const double *base_rounds, int nb, const double *cur_rounds, int nc);
 
 /* Compares two results documents' bench sections. Fills *section with the results schema's
  * "check" object (caller owns it) and prints a table (regressions first) to `table` (may be

@@ -57,6 +57,7 @@ cJSON *bench_result_json(const bench_result *r, const sb_ceilings *ceil)
     cJSON_AddNumberToObject(o, "rotated_buffers", r->n_buffers);
     cJSON *times = cJSON_AddArrayToObject(o, "times_s");
     for (int i = 0; i < r->n_times; i++) cJSON_AddItemToArray(times, cJSON_CreateNumber(r->times_s[i]));
+    if (r->n_rounds > 1) cJSON_AddItemToObject(o, "round_medians_s", cJSON_CreateDoubleArray(r->round_medians_s, r->n_rounds));
     cJSON *st = cJSON_AddObjectToObject(o, "stats");
     cJSON_AddNumberToObject(st, "median_s", r->median_s);
     cJSON_AddNumberToObject(st, "p10_s", r->p10_s);

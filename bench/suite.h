@@ -16,6 +16,9 @@ typedef struct bench_suite_opts {
     bench_opts run;
     const char *ceilings_from;         /* results/hw JSON with machine.ceilings, or NULL (measure now) */
     int measure_ceilings;              /* 0: no ceilings (tests)                               */
+    int rounds;                        /* run the whole suite this many times, interleaved, so the
+                                        * samples of a case span the run and round medians show
+                                        * run-to-run drift (1..16; each round gets min_time/rounds) */
 } bench_suite_opts;
 
 /* Runs the suite; adds "machine" and "bench" to doc; prints the table to `table`. Returns the

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 enum { OPT_SUITE = 256, OPT_BACKEND, OPT_ISA, OPT_THREADS, OPT_FILTER, OPT_MIN_TIME, OPT_REPS, OPT_JSON, OPT_GBENCH,
-       OPT_CEILINGS, OPT_NO_COUNTERS, OPT_BASELINE, OPT_CURRENT, OPT_THRESHOLD };
+       OPT_CEILINGS, OPT_NO_COUNTERS, OPT_BASELINE, OPT_CURRENT, OPT_THRESHOLD, OPT_ROUNDS };
 
 const struct option bench_cli_options[] = {
     {"suite", required_argument, NULL, OPT_SUITE}, {"backend", required_argument, NULL, OPT_BACKEND},
@@ -17,6 +17,7 @@ const struct option bench_cli_options[] = {
     {"gbench-json", required_argument, NULL, OPT_GBENCH}, {"ceilings", required_argument, NULL, OPT_CEILINGS},
     {"no-counters", no_argument, NULL, OPT_NO_COUNTERS}, {"baseline", required_argument, NULL, OPT_BASELINE},
     {"current", required_argument, NULL, OPT_CURRENT}, {"threshold", required_argument, NULL, OPT_THRESHOLD},
+    {"rounds", required_argument, NULL, OPT_ROUNDS},
     {"help", no_argument, NULL, 'h'}, {0, 0, 0, 0}};
 
 void bench_cli_defaults(bench_suite_opts *o, bench_cli *cli)
@@ -33,6 +34,7 @@ void bench_cli_defaults(bench_suite_opts *o, bench_cli *cli)
     o->run.llc_bytes = l3 > 0 ? (size_t)l3 : (size_t)32 << 20;
     o->run.counters = 1;
     o->measure_ceilings = 1;
+    o->rounds = 1;
     cli->backends = "cpu,blas";
     cli->threshold = 0.05;
 }
@@ -66,6 +68,10 @@ int bench_cli_parse(int c, const char *arg, bench_suite_opts *o, bench_cli *cli,
         if (parse_double(arg, 2, 100000, &v) || v != (int)v) { fprintf(stderr, "slmbench %s: --reps needs an integer >= 2\n", cmd); return -1; }
         o->run.min_reps = (int)v;
         if (o->run.max_reps < o->run.min_reps) o->run.max_reps = o->run.min_reps;
+        return 0;
+    case OPT_ROUNDS:
+        if (parse_double(arg, 1, 16, &v) || v != (int)v) { fprintf(stderr, "slmbench %s: --rounds needs an integer 1..16\n", cmd); return -1; }
+        o->rounds = (int)v;
         return 0;
     case OPT_JSON: cli->json = arg; return 0;
     case OPT_GBENCH: cli->gbench = arg; return 0;

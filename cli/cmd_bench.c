@@ -14,7 +14,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: slmbench bench [--suite quick|standard|full] [--backend ref,cpu,blas,vulkan] [--isa LIST]\n"
-            "                      [--threads N] [--filter REGEX] [--min-time S] [--reps N]\n"
+            "                      [--threads N] [--filter REGEX] [--min-time S] [--reps N] [--rounds N]\n"
             "                      [--json FILE] [--gbench-json FILE] [--ceilings HW.json] [--no-counters]\n\n"
             "Times matmul (every weight format), attention and the small ops. Each case is first checked\n"
             "against the ref kernels (a wrong kernel is reported FAILED, never timed, and the command exits 1),\n"
@@ -29,6 +29,8 @@ static void usage(FILE *f)
             "  --filter REGEX   only cases whose name matches (POSIX extended), e.g. 'matmul/q4_K'\n"
             "  --min-time S     measured seconds per case at least (default 0.3)\n"
             "  --reps N         repetitions per case at least (default 10)\n"
+            "  --rounds N       run the suite N times, interleaved, splitting --min-time and --reps; the\n"
+            "                   round medians show run-to-run drift, which `check` then accounts for\n"
             "  --json FILE      results JSON (docs/results-schema.md), also what `slmbench check` reads\n"
             "  --gbench-json F  Google Benchmark JSON (compare.py, github-action-benchmark, Bencher)\n"
             "  --ceilings FILE  take the ceilings from `slmbench hw --json` output instead of measuring\n"

@@ -15,14 +15,15 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: slmbench check --baseline OLD.json [--current NEW.json] [--threshold 5%%] [--json OUT.json]\n"
-            "                      [bench options: --suite --backend --isa --threads --filter --min-time --reps]\n\n"
+            "                      [bench options: --suite --backend --isa --threads --filter --min-time --reps --rounds]\n\n"
             "Compares bench results with a baseline and exits 0 (no regression), 1 (regression or a kernel\n"
             "that FAILED its correctness check) or 2 (usage or input error). Without --current it runs the\n"
             "suite now (the baseline's back ends unless --backend is given).\n\n"
             "A case regresses only when it is slower by more than the threshold AND the difference is\n"
             "statistically significant: Mann-Whitney U on the repetitions (p < 0.01) and a 95%% bootstrap\n"
             "interval of the ratio of medians that excludes 1. Differences the noise cannot confirm are\n"
-            "reported as 'noisy'. Same machine: times are compared. Different machine: efficiency (time x\n"
+            "reported as 'noisy'. When both runs have rounds (--rounds), every current round must also be\n"
+            "slower than every baseline round (run-to-run drift). Same machine: times are compared. Different machine: efficiency (time x\n"
             "the machine's measured roof for the bound of the case). Different ISA level or thread count:\n"
             "that case is refused with the reason. A baseline of another schema version is refused.\n\n"
             "  --baseline FILE  results JSON of an earlier `slmbench bench --json` (e.g. bench/baselines/quick.json)\n"
@@ -75,6 +76,8 @@ int sb_cmd_check(int argc, char **argv)
             }
             if (blist[0]) cli.backends = blist;
         }
+        const cJSON *rounds = cJSON_GetObjectItem(bb, "rounds");
+        if (cJSON_IsNumber(rounds) && rounds->valueint > 1 && o.rounds == 1) o.rounds = rounds->valueint;
         const cJSON *th = cJSON_GetObjectItem(bb, "threads");
         if (cJSON_IsNumber(th) && th->valueint > 0 && o.run.n_threads == (int)sysconf(_SC_NPROCESSORS_ONLN)) o.run.n_threads = th->valueint;
         if (bench_cli_finish(&o, &cli, "check") != 0) { cJSON_Delete(base); return 2; }

@@ -67,6 +67,30 @@ static void test_improvement_and_same(void)
     CHECK_STR(check_verdict_name(r.verdict), "same");
 }
 
+static void test_rounds_must_confirm_a_change(void)
+{
+    /* Within-run samples say 10% slower with tiny noise, but the rounds overlap (drift between
+     * rounds is larger than the change): noisy, not a regression. */
+    double a[20], b[20];
+    samples(a, 20, 1.0e-3, 0.01, 1);
+    samples(b, 20, 1.1e-3, 0.01, 2);
+    check_case_result r;
+    check_compare_samples(a, 20, b, 20, 0.05, &r);
+    CHECK_STR(check_verdict_name(r.verdict), "regression");
+    const double base_rounds[] = {0.90e-3, 1.00e-3, 1.20e-3}, cur_overlap[] = {1.00e-3, 1.10e-3, 1.30e-3};
+    CHECK_EQ_INT(check_apply_rounds(&r, base_rounds, 3, cur_overlap, 3), 1);
+    CHECK_STR(check_verdict_name(r.verdict), "noisy");
+    /* Every current round slower than every baseline round: the regression stands. */
+    check_compare_samples(a, 20, b, 20, 0.05, &r);
+    const double cur_separated[] = {1.25e-3, 1.30e-3, 1.35e-3};
+    check_apply_rounds(&r, base_rounds, 3, cur_separated, 3);
+    CHECK_STR(check_verdict_name(r.verdict), "regression");
+    /* One round on either side: the rule does not apply. */
+    check_compare_samples(a, 20, b, 20, 0.05, &r);
+    CHECK_EQ_INT(check_apply_rounds(&r, base_rounds, 1, cur_overlap, 3), 0);
+    CHECK_STR(check_verdict_name(r.verdict), "regression");
+}
+
 /* A results document with one bench case of n samples. */
 static cJSON *doc_with(const char *host_id, double fma, double bw, const char *isa, int threads, const char *bound,
                        double base, double noise, uint64_t seed)
@@ -195,6 +219,7 @@ int main(void)
     RUN(test_equal_distributions_large_noise_not_regression);
     RUN(test_planted_slowdown_in_large_noise_is_noisy);
     RUN(test_improvement_and_same);
+    RUN(test_rounds_must_confirm_a_change);
     RUN(test_cross_machine_uses_efficiency);
     RUN(test_same_machine_compares_time);
     RUN(test_mismatched_isa_is_refused);
