@@ -38,6 +38,15 @@ endif
 
 ALL_CFLAGS = $(BASE_CFLAGS) $(CFLAGS)
 
+# `make V=1` shows the full commands.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-6s %s\n'
+endif
+
 GIT_DESCRIBE := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 CPPFLAGS += -DSB_GIT_DESCRIBE='"$(GIT_DESCRIBE)"' -DSB_BUILD_CFLAGS='"$(strip $(BASE_CFLAGS) $(CFLAGS))"' \
             -DSB_BUILD_CC='"$(CC)"'
@@ -70,18 +79,22 @@ all: $(BIN) $(TEST_BINS)
 
 $(BUILD)/obj/%.o: %.c | $(GENERATED)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(ISA_CFLAGS) -MMD -MP -c $< -o $@
+	$(say) CC $<
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(ISA_CFLAGS) -MMD -MP -c $< -o $@
 
 $(LIB): $(LIB_OBJS) $(EXTRA_LIB_OBJS)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(say) AR $@
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BIN): $(CLI_OBJS) $(LIB)
-	$(CC) $(ALL_CFLAGS) $(CLI_OBJS) $(LIB) $(LDLIBS) -o $@
+	$(say) LINK $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(CLI_OBJS) $(LIB) $(LDLIBS) -o $@
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(TEST_SUPPORT_OBJS) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $< $(TEST_SUPPORT_OBJS) $(LIB) $(LDLIBS) -o $@
+	$(say) LINK $@
+	$(Q)$(CC) $(ALL_CFLAGS) $< $(TEST_SUPPORT_OBJS) $(LIB) $(LDLIBS) -o $@
 
 setup:
 	@sh scripts/setup.sh

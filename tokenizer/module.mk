@@ -37,4 +37,5 @@ fuzz-tokenizer-seeds: tokenizer/fuzz/make_seeds.c $(LIB)
 
 $(BUILD)/perf/tok_perf: $(BUILD)/obj/tokenizer/perf/tok_perf.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $< $(LIB) $(LDLIBS) -o $@
+	$(say) LINK $@
+	$(Q)$(CC) $(ALL_CFLAGS) $< $(LIB) $(LDLIBS) -o $@

@@ -6,4 +6,5 @@ EVAL_PERF_BINS := $(EVAL_PERF_SRCS:evals/perf/%.c=$(BUILD)/perf/%)
 perf: $(EVAL_PERF_BINS)
 $(EVAL_PERF_BINS): $(BUILD)/perf/%: $(BUILD)/obj/evals/perf/%.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $< $(LIB) $(LDLIBS) -o $@
+	$(say) LINK $@
+	$(Q)$(CC) $(ALL_CFLAGS) $< $(LIB) $(LDLIBS) -o $@

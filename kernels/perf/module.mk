@@ -7,4 +7,5 @@ PERF_BINS := $(PERF_SRCS:kernels/perf/%.c=$(BUILD)/perf/%)
 perf: $(PERF_BINS)
 $(BUILD)/perf/%: $(BUILD)/obj/kernels/perf/%.o $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $< $(LIB) $(LDLIBS) -o $@
+	$(say) LINK $@
+	$(Q)$(CC) $(ALL_CFLAGS) $< $(LIB) $(LDLIBS) -o $@

@@ -45,7 +45,8 @@ vk_defs   = $(subst @, ,$(word 3,$(subst |, ,$(1))))
 define VK_SPV_RULE
 $(VK_SPVDIR)/$(call vk_name,$(1)).spv: $(VK_SHDIR)/$(call vk_shader,$(1)).comp $(VK_INCS)
 	@mkdir -p $$(dir $$@)
-	$(GLSLC) $(GLSLC_FLAGS) $(call vk_defs,$(1)) -o $$@ $$<
+	$(say) GLSLC $$@
+	$(Q)$(GLSLC) $(GLSLC_FLAGS) $(call vk_defs,$(1)) -o $$@ $$<
 endef
 $(foreach v,$(VK_VARIANTS),$(eval $(call VK_SPV_RULE,$(v))))
 
@@ -53,10 +54,12 @@ VK_SPVS := $(foreach v,$(VK_VARIANTS),$(VK_SPVDIR)/$(call vk_name,$(v)).spv)
 
 $(VK_GEN_C): $(VK_SPVS) $(VK_DIR)/embed.sh
 	@mkdir -p $(dir $@)
-	sh $(VK_DIR)/embed.sh $@ $(foreach v,$(VK_VARIANTS),$(call vk_name,$(v))=$(VK_SPVDIR)/$(call vk_name,$(v)).spv)
+	$(say) EMBED $@
+	$(Q)sh $(VK_DIR)/embed.sh $@ $(foreach v,$(VK_VARIANTS),$(call vk_name,$(v))=$(VK_SPVDIR)/$(call vk_name,$(v)).spv)
 
 $(VK_GEN_O): $(VK_GEN_C) $(VK_DIR)/vk_internal.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+	$(say) CC $<
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
 
 EXTRA_LIB_OBJS += $(VK_GEN_O)
