@@ -73,6 +73,8 @@ EXTRA_LIB_OBJS :=
 GENERATED :=
 
 .PHONY: all run test setup clean install fuzz bench-check check-setup
+# Keep test objects (make would delete them as intermediates of the test binaries).
+.SECONDARY:
 all: $(BIN) $(TEST_BINS)
 
 -include $(wildcard */module.mk */*/module.mk)
