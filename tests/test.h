@@ -30,6 +30,12 @@ const char *test_shared_path(const char *relative);
 /* The slmbench binary of this build: BUILD/slmbench beside BUILD/tests/test_x (so `make SAN=1
  * test` runs the sanitized command); $SB_BIN overrides. */
 const char *test_slmbench_bin(void);
+/* Sorted paths "dir/name" of the entries of dir whose names do not start with '.'; returns the
+ * count (-1 when dir cannot be opened). Free with test_free_list. */
+int test_list_files(const char *dir, char ***paths);
+void test_free_list(char **paths, int n);
+/* A whole file as an exact-size heap buffer (so ASan sees any read past its end). 0 ok, -1 not. */
+int test_read_exact(const char *path, uint8_t **buf, size_t *len);
 /* A fresh temporary directory for this test binary (created once, removed at exit). */
 const char *test_tmpdir(void);
 /* Fills x[0..n) with uniform values in [lo, hi) from a seeded xorshift generator. */

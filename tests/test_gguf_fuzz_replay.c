@@ -1,7 +1,6 @@
 /* Replays the GGUF fuzzer's saved corpus (every file in gguf/fuzz/corpus) through the fuzz entry point,
  * built with gcc, so every seed and every fixed crash reproducer stays a regression test in
  * `make test` (and under SAN=1). With arguments, replays those files instead. */
-#include <dirent.h>
 #include <stdlib.h>
 
 #include "gguf/fuzz/fuzz_gguf.c"
@@ -13,45 +12,24 @@ static char **args;
 
 static int replay_file(const char *path, int *accepted)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return -2;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    /* An exact-size heap copy, so ASan sees any read past the end. */
-    uint8_t *buf = malloc(n > 0 ? (size_t)n : 1);
-    int ok = buf && fread(buf, 1, (size_t)n, f) == (size_t)n;
-    fclose(f);
-    if (!ok) { free(buf); return -2; }
-    int rc = fuzz_gguf_one(buf, (size_t)n);
+    uint8_t *buf;
+    size_t n;
+    if (test_read_exact(path, &buf, &n) != 0) return -2;
+    int rc = fuzz_gguf_one(buf, n);
     sb_gguf *g = NULL;
-    *accepted = sb_gguf_open_memory(buf, (size_t)n, path, &g, NULL) == 0;
+    *accepted = sb_gguf_open_memory(buf, n, path, &g, NULL) == 0;
     sb_gguf_close(g);
     free(buf);
     return rc;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
 static void test_replay_corpus(void)
 {
-    char *names[4096];
-    int n = 0;
-    if (n_args > 0) {
-        for (int i = 0; i < n_args && n < 4096; i++) names[n++] = strdup(args[i]);
-    } else {
-        DIR *d = opendir(corpus_dir);
-        CHECK_MSG(d != NULL, "cannot open %s (run from the repository root)", corpus_dir);
-        if (!d) return;
-        for (struct dirent *de; (de = readdir(d)) && n < 4096;) {
-            if (de->d_name[0] == '.') continue;
-            char path[1024];
-            snprintf(path, sizeof path, "%s/%s", corpus_dir, de->d_name);
-            names[n++] = strdup(path);
-        }
-        closedir(d);
-    }
-    qsort(names, (size_t)n, sizeof names[0], cmp_str);
+    char **names;
+    int n = n_args > 0 ? n_args : test_list_files(corpus_dir, &names);
+    if (n_args > 0) names = args;
+    CHECK_MSG(n >= 0, "cannot open %s (run from the repository root)", corpus_dir);
+    if (n < 0) return;
     int accepted_total = 0;
     for (int i = 0; i < n; i++) {
         int accepted = 0;
@@ -67,7 +45,7 @@ static void test_replay_corpus(void)
     }
     printf("  replayed %d inputs (%d accepted, %d refused)\n", n, accepted_total, n - accepted_total);
     if (n_args == 0) CHECK(n >= 10);
-    for (int i = 0; i < n; i++) free(names[i]);
+    if (n_args == 0) test_free_list(names, n);
 }
 
 int main(int argc, char **argv)

@@ -1,7 +1,6 @@
 /* Replays the tokenizer fuzzer's saved corpus (every file in tokenizer/fuzz/corpus) through the
  * fuzz entry point, built with gcc, so each seed and each fixed crash reproducer stays a
  * regression test in `make test` (and under SAN=1). With arguments, replays those files. */
-#include <dirent.h>
 #include <stdlib.h>
 
 #include "tests/test.h"
@@ -13,47 +12,26 @@ static char **args;
 
 static int replay_file(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return -2;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    /* An exact-size heap copy, so ASan sees any read past the end. */
-    uint8_t *buf = malloc(n > 0 ? (size_t)n : 1);
-    int ok = buf && fread(buf, 1, (size_t)n, f) == (size_t)n;
-    fclose(f);
-    if (!ok) { free(buf); return -2; }
-    int rc = fuzz_tokenizer_one(buf, (size_t)n);
+    uint8_t *buf;
+    size_t n;
+    if (test_read_exact(path, &buf, &n) != 0) return -2;
+    int rc = fuzz_tokenizer_one(buf, n);
     free(buf);
     return rc;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
 static void test_replay_corpus(void)
 {
-    char *names[4096];
-    int n = 0;
-    if (n_args > 0) {
-        for (int i = 0; i < n_args && n < 4096; i++) names[n++] = strdup(args[i]);
-    } else {
-        DIR *d = opendir(corpus_dir);
-        CHECK_MSG(d != NULL, "cannot open %s (run from the repository root)", corpus_dir);
-        if (!d) return;
-        for (struct dirent *de; (de = readdir(d)) && n < 4096;) {
-            if (de->d_name[0] == '.') continue;
-            char path[1024];
-            snprintf(path, sizeof path, "%s/%s", corpus_dir, de->d_name);
-            names[n++] = strdup(path);
-        }
-        closedir(d);
-    }
-    qsort(names, (size_t)n, sizeof names[0], cmp_str);
+    char **names;
+    int n = n_args > 0 ? n_args : test_list_files(corpus_dir, &names);
+    if (n_args > 0) names = args;
+    CHECK_MSG(n >= 0, "cannot open %s (run from the repository root)", corpus_dir);
+    if (n < 0) return;
     for (int i = 0; i < n; i++) {
         int rc = replay_file(names[i]);
         CHECK_MSG(rc == 0, "%s: %s", names[i], rc == -2 ? "cannot read" : "tokenizer broke its contract");
-        free(names[i]);
     }
+    if (n_args == 0) test_free_list(names, n);
     printf("  replayed %d inputs\n", n);
     CHECK(n >= 10);
 }

@@ -1,6 +1,7 @@
 /* tests/testlib.c — implementation of tests/test.h: counters, SKIP, shared-data lookup, temp dirs, helpers. */
 #include "tests/test.h"
 
+#include <dirent.h>
 #include <ftw.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -129,4 +130,52 @@ const char *test_slmbench_bin(void)
         if ((slash = strrchr(path, '/'))) strcpy(slash, "/slmbench");  /* BUILD/slmbench */
     }
     return path;
+}
+
+static int cmp_path(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+int test_list_files(const char *dir, char ***paths)
+{
+    DIR *d = opendir(dir);
+    *paths = NULL;
+    if (!d) return -1;
+    int n = 0, cap = 0;
+    for (struct dirent *de; (de = readdir(d));) {
+        if (de->d_name[0] == '.') continue;
+        if (n == cap) {
+            char **grown = realloc(*paths, (size_t)(cap = cap ? 2 * cap : 64) * sizeof *grown);
+            if (!grown) break;
+            *paths = grown;
+        }
+        size_t len = strlen(dir) + strlen(de->d_name) + 2;
+        char *p = malloc(len);
+        if (!p) break;
+        snprintf(p, len, "%s/%s", dir, de->d_name);
+        (*paths)[n++] = p;
+    }
+    closedir(d);
+    if (n) qsort(*paths, (size_t)n, sizeof **paths, cmp_path);
+    return n;
+}
+
+void test_free_list(char **paths, int n)
+{
+    for (int i = 0; i < n; i++) free(paths[i]);
+    free(paths);
+}
+
+int test_read_exact(const char *path, uint8_t **buf, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    *buf = NULL;
+    if (!f) return -1;
+    long n = -1;
+    if (fseek(f, 0, SEEK_END) == 0) n = ftell(f);
+    if (n < 0 || fseek(f, 0, SEEK_SET) != 0) { fclose(f); return -1; }
+    *buf = malloc(n > 0 ? (size_t)n : 1);
+    int ok = *buf && fread(*buf, 1, (size_t)n, f) == (size_t)n;
+    fclose(f);
+    if (!ok) { free(*buf); *buf = NULL; return -1; }
+    *len = (size_t)n;
+    return 0;
 }
