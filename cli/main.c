@@ -10,17 +10,18 @@ typedef struct command {
     const char *summary;
 } command;
 
-/* One row per subcommand, in the order `slmbench --help` lists them. */
+/* One row per subcommand, in the order `slmbench --help` lists them: models first, then kernels,
+ * reports, and the tools around them. */
 static const command commands[] = {
-    {"bench",    sb_cmd_bench,    "time the kernels of every back end (checked against ref first), with % of peak"},
-    {"check",    sb_cmd_check,    "regression gate: compare bench results with a baseline, noise-aware; exit 1 on regression"},
-    {"hw",       sb_cmd_hw,       "probe this machine: topology, ISA, Vulkan, PAPI, measured FMA peak and memory bandwidth"},
     {"eval",     sb_cmd_eval,     "accuracy, latency and memory of GGUF models on eval datasets; compares models (McNemar)"},
     {"generate", sb_cmd_generate, "run a GGUF model on a prompt: streamed text, time to first token, prefill/decode tok/s, peak RSS"},
     {"synth",    sb_cmd_synth,    "write a random-weight GGUF model at the shape of a real one (latency/RAM before downloading)"},
+    {"bench",    sb_cmd_bench,    "time the kernels of every back end (checked against ref first), with % of peak"},
+    {"check",    sb_cmd_check,    "regression gate: compare bench results with a baseline, noise-aware; exit 1 on regression"},
+    {"report",   sb_cmd_report,   "write report.md, a self-contained report.html and gnuplot charts from results JSON files"},
+    {"hw",       sb_cmd_hw,       "probe this machine: topology, ISA, Vulkan, PAPI, measured FMA peak and memory bandwidth"},
     {"inspect",  sb_cmd_inspect,  "validate a GGUF file and list its metadata, tensors, parameter count and bytes per type"},
     {"tokenize", sb_cmd_tokenize, "print the token ids (and pieces) of a text with a GGUF file's tokenizer"},
-    {"report",   sb_cmd_report,   "write report.md, a self-contained report.html and gnuplot charts from results JSON files"},
     {"version",  sb_cmd_version,  "print the version and how this binary was built"},
 };
 
