@@ -13,6 +13,7 @@
  * Only little-endian files: a byte-swapped version field is recognised and refused by name.
  */
 #include "gguf/gguf.h"
+#include "gguf/internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -136,9 +137,8 @@ static uint64_t scalar_size(uint32_t t)
     }
 }
 
-/* Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. NUL is refused too,
- * because keys and names are handed out as C strings. */
-static int valid_utf8_no_nul(const uint8_t *s, uint64_t n)
+/* See gguf/internal.h. */
+int sb_gguf_valid_utf8_no_nul(const uint8_t *s, uint64_t n)
 {
     uint64_t i = 0;
     while (i < n) {
@@ -377,7 +377,7 @@ static int parse_kv(parser *ps, int64_t idx)
     if (rc) return rc;
     e->key_off = off;
     if (len == 0) return FAIL(ps, SB_GGUF_E_KEY, off, "metadata key %lld is empty", (long long)idx);
-    if (!valid_utf8_no_nul(s, len))
+    if (!sb_gguf_valid_utf8_no_nul(s, len))
         return FAIL(ps, SB_GGUF_E_KEY, off, "metadata key %lld is not valid UTF-8 (or contains NUL)", (long long)idx);
     e->key = acct_calloc(g, len + 1, 1);
     if (!e->key) return FAIL(ps, SB_GGUF_E_NOMEM, off, "out of memory for a key of %llu bytes", (unsigned long long)len);
@@ -453,7 +453,7 @@ static int parse_tensor(parser *ps, int64_t idx)
     t->info_off = ps->pos;
     if ((rc = take_string(ps, "tensor name", SB_GGUF_MAX_NAME, SB_GGUF_E_NAME, &s, &len, &off))) return rc;
     if (len == 0) return FAIL(ps, SB_GGUF_E_NAME, off, "tensor %lld has an empty name", (long long)idx);
-    if (!valid_utf8_no_nul(s, len))
+    if (!sb_gguf_valid_utf8_no_nul(s, len))
         return FAIL(ps, SB_GGUF_E_NAME, off, "tensor %lld: name is not valid UTF-8 (or contains NUL)", (long long)idx);
     memcpy(t->name, s, (size_t)len);
     t->name[len] = 0;

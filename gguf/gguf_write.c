@@ -8,6 +8,7 @@
  * caller sets general.alignment (u32, a power of two).
  */
 #include "gguf/gguf.h"
+#include "gguf/internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -56,31 +57,6 @@ void sb_gguf_writer_free(sb_gguf_writer *w)
     free(w);
 }
 
-/* Same rule as the reader: non-empty, valid UTF-8, no NUL (see gguf.c). */
-static int valid_utf8(const uint8_t *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        uint8_t c = s[i];
-        if (c == 0) return 0;
-        if (c < 0x80) { i++; continue; }
-        size_t k;
-        uint32_t cp, min;
-        if ((c & 0xE0) == 0xC0) { k = 1; cp = c & 0x1F; min = 0x80; }
-        else if ((c & 0xF0) == 0xE0) { k = 2; cp = c & 0x0F; min = 0x800; }
-        else if ((c & 0xF8) == 0xF0) { k = 3; cp = c & 0x07; min = 0x10000; }
-        else return 0;
-        if (k > n - i - 1) return 0;
-        for (size_t j = 1; j <= k; j++) {
-            if ((s[i + j] & 0xC0) != 0x80) return 0;
-            cp = (cp << 6) | (s[i + j] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-        i += k + 1;
-    }
-    return 1;
-}
-
 static void put_le(uint8_t *p, uint64_t v, int n)
 {
     for (int i = 0; i < n; i++) p[i] = (uint8_t)(v >> (8 * i));
@@ -91,7 +67,7 @@ static int set_kv(sb_gguf_writer *w, const char *key, uint32_t type, uint8_t *va
 {
     if (!w || !key) { free(val); return SB_GGUF_E_ARG; }
     size_t kl = strlen(key);
-    if (kl == 0 || kl > SB_GGUF_MAX_KEY || !valid_utf8((const uint8_t *)key, kl)) { free(val); return SB_GGUF_E_KEY; }
+    if (kl == 0 || kl > SB_GGUF_MAX_KEY || !sb_gguf_valid_utf8_no_nul((const uint8_t *)key, kl)) { free(val); return SB_GGUF_E_KEY; }
     for (size_t i = 0; i < w->n_kv; i++) {
         if (strcmp(w->kvs[i].key, key) == 0) {
             free(w->kvs[i].val);
@@ -261,7 +237,7 @@ int sb_gguf_add_tensor(sb_gguf_writer *w, const char *name, uint32_t ggml_type, 
 {
     if (!w || !name || !ne) return SB_GGUF_E_ARG;
     size_t nl = strlen(name);
-    if (nl == 0 || nl > SB_GGUF_MAX_NAME || !valid_utf8((const uint8_t *)name, nl)) return SB_GGUF_E_NAME;
+    if (nl == 0 || nl > SB_GGUF_MAX_NAME || !sb_gguf_valid_utf8_no_nul((const uint8_t *)name, nl)) return SB_GGUF_E_NAME;
     for (size_t i = 0; i < w->n_t; i++)
         if (strcmp(w->ts[i].name, name) == 0) return SB_GGUF_E_NAME;
     uint64_t want;
