@@ -64,6 +64,19 @@ static uint64_t mem_available_bytes(void)
 
 /* ================================================================ hyperparameters (G15, G16) */
 
+/* The G15 error for a key the getter refused (rc != 0): missing, of another type than
+ * `expected`, or unreadable; each message names the file and the key. */
+static int key_error(const sb_gguf *g, const char *key, int rc, const char *expected, char *err, size_t errlen)
+{
+    if (rc == SB_GGUF_E_NOT_FOUND)
+        return fail(err, errlen, SB_MODEL_E_META, "%s: required key '%s' is missing", sb_gguf_path(g), key);
+    if (rc == SB_GGUF_E_WRONG_TYPE)
+        return fail(err, errlen, SB_MODEL_E_META, "%s: key '%s' has type %s, expected %s", sb_gguf_path(g), key,
+                    sb_gguf_vtype_name(sb_gguf_kv_type(g, sb_gguf_find_key(g, key))), expected);
+    return fail(err, errlen, SB_MODEL_E_META, "%s: key '%s' unreadable (%s)", sb_gguf_path(g), key,
+                sb_gguf_status_name(rc));
+}
+
 /* Reads an integer key `<arch>.<name>` into *out. Missing: *out = dflt when optional, else an
  * error naming the key. Wrong type or out of [lo, hi]: an error naming the key. */
 static int read_int(const sb_gguf *g, const char *arch, const char *name, int required,
@@ -73,20 +86,8 @@ static int read_int(const sb_gguf *g, const char *arch, const char *name, int re
     snprintf(key, sizeof key, "%s.%s", arch, name);
     int64_t v;
     int rc = sb_gguf_get_i64(g, key, &v, NULL);
-    if (rc == SB_GGUF_E_NOT_FOUND) {
-        if (required)
-            return fail(err, errlen, SB_MODEL_E_META, "%s: required key '%s' is missing",
-                        sb_gguf_path(g), key);
-        *out = (int32_t)dflt;
-        return SB_MODEL_OK;
-    } else if (rc == SB_GGUF_E_WRONG_TYPE) {
-        int64_t i = sb_gguf_find_key(g, key);
-        return fail(err, errlen, SB_MODEL_E_META, "%s: key '%s' has type %s, expected an integer",
-                    sb_gguf_path(g), key, sb_gguf_vtype_name(sb_gguf_kv_type(g, i)));
-    } else if (rc) {
-        return fail(err, errlen, SB_MODEL_E_META, "%s: key '%s' unreadable (%s)", sb_gguf_path(g),
-                    key, sb_gguf_status_name(rc));
-    }
+    if (rc == SB_GGUF_E_NOT_FOUND && !required) { *out = (int32_t)dflt; return SB_MODEL_OK; }
+    if (rc) return key_error(g, key, rc, "an integer", err, errlen);
     if (v < lo || v > hi)
         return fail(err, errlen, SB_MODEL_E_HPARAMS, "%s: %s = %" PRId64 " is out of range [%" PRId64
                     ", %" PRId64 "]", sb_gguf_path(g), key, v, lo, hi);
@@ -102,20 +103,8 @@ static int read_float(const sb_gguf *g, const char *arch, const char *name, int 
     snprintf(key, sizeof key, "%s.%s", arch, name);
     float v;
     int rc = sb_gguf_get_f32(g, key, &v, NULL);
-    if (rc == SB_GGUF_E_NOT_FOUND) {
-        if (required)
-            return fail(err, errlen, SB_MODEL_E_META, "%s: required key '%s' is missing",
-                        sb_gguf_path(g), key);
-        *out = dflt;
-        return SB_MODEL_OK;
-    } else if (rc == SB_GGUF_E_WRONG_TYPE) {
-        int64_t i = sb_gguf_find_key(g, key);
-        return fail(err, errlen, SB_MODEL_E_META, "%s: key '%s' has type %s, expected a float",
-                    sb_gguf_path(g), key, sb_gguf_vtype_name(sb_gguf_kv_type(g, i)));
-    } else if (rc) {
-        return fail(err, errlen, SB_MODEL_E_META, "%s: key '%s' unreadable (%s)", sb_gguf_path(g),
-                    key, sb_gguf_status_name(rc));
-    }
+    if (rc == SB_GGUF_E_NOT_FOUND && !required) { *out = dflt; return SB_MODEL_OK; }
+    if (rc) return key_error(g, key, rc, "a float", err, errlen);
     if (!isfinite(v) || !(v > lo) || v > hi)
         return fail(err, errlen, SB_MODEL_E_HPARAMS, "%s: %s = %g is out of range (%g, %g]",
                     sb_gguf_path(g), key, (double)v, (double)lo, (double)hi);
