@@ -124,13 +124,7 @@ static int read_str(const sb_gguf *g, const char *arch, const char *name, char *
     buf[0] = 0;
     int rc = sb_gguf_get_str(g, key, &s, &len, NULL);
     if (rc == SB_GGUF_E_NOT_FOUND) return SB_MODEL_OK;
-    if (rc == SB_GGUF_E_WRONG_TYPE) {
-        int64_t i = sb_gguf_find_key(g, key);
-        return fail(err, errlen, SB_MODEL_E_META, "%s: key '%s' has type %s, expected a string",
-                    sb_gguf_path(g), key, sb_gguf_vtype_name(sb_gguf_kv_type(g, i)));
-    }
-    if (rc) return fail(err, errlen, SB_MODEL_E_META, "%s: key '%s' unreadable (%s)",
-                        sb_gguf_path(g), key, sb_gguf_status_name(rc));
+    if (rc) return key_error(g, key, rc, "a string", err, errlen);
     if (len >= buflen) len = buflen - 1;
     memcpy(buf, s, len);
     buf[len] = 0;
