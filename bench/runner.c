@@ -19,7 +19,6 @@ typedef struct inputs {
     float *x;         /* matmul: X; attention: Q; row ops: x (and b for add/silu_mul)       */
     float *y;         /* output (not rotated)                                               */
     float *x2;        /* silu_mul/add: second operand (per copy)                            */
-    float *freq;      /* rope: unused (NULL), kept for clarity                              */
 } inputs;
 
 static uint64_t rng_state = 0x853C49E6748FEA9Bull;

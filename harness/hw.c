@@ -46,12 +46,12 @@ static void probe_isa(cJSON *cpu)
     cJSON *isa = cJSON_AddObjectToObject(cpu, "isa");
 #if defined(__x86_64__) || defined(__i386__)
     unsigned a, b, c, d;
-    unsigned c1 = 0, d1 = 0, b7 = 0, c7 = 0, d7 = 0, a71 = 0;
+    unsigned c1 = 0, b7 = 0, c7 = 0, d7 = 0, a71 = 0;
     char vendor[13] = {0};
     if (__get_cpuid(0, &a, &b, &c, &d)) {
         memcpy(vendor, &b, 4); memcpy(vendor + 4, &d, 4); memcpy(vendor + 8, &c, 4);
     }
-    if (__get_cpuid(1, &a, &b, &c, &d)) { c1 = c; d1 = d; }
+    if (__get_cpuid(1, &a, &b, &c, &d)) c1 = c;
     if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) { b7 = b; c7 = c; d7 = d; }
     if (__get_cpuid_count(7, 1, &a, &b, &c, &d)) a71 = a;
     /* The OS must save the wider registers (XCR0), or the instructions fault. */
@@ -71,7 +71,6 @@ static void probe_isa(cJSON *cpu)
     cJSON_AddBoolToObject(isa, "avx512_vnni", os_avx512 && ((c7 >> 11) & 1));
     cJSON_AddBoolToObject(isa, "avx512_bf16", os_avx512 && ((a71 >> 5) & 1));
     cJSON_AddBoolToObject(isa, "amx", os_amx && ((d7 >> 24) & 1));
-    (void)d1;
 #elif defined(__aarch64__)
     unsigned long hw = getauxval(AT_HWCAP), hw2 = getauxval(AT_HWCAP2);
     cJSON_AddBoolToObject(isa, "neon", (hw >> 1) & 1);   /* HWCAP_ASIMD */
