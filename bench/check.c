@@ -185,7 +185,15 @@ int check_documents(const cJSON *base, const cJSON *cur, double threshold, const
         rw->r.verdict = CHECK_REFUSED;
         const cJSON *c = find_case(ccases, rw->name);
         if (!c) { snprintf(rw->reason, sizeof rw->reason, "not in the current run"); continue; }
-        if (strcmp(jstr(c, "status"), "ok")) { snprintf(rw->reason, sizeof rw->reason, "current run: %s %s", jstr(c, "status"), jstr(c, "reason")); if (!strcmp(jstr(c, "status"), "FAILED")) regressions++, rw->r.verdict = CHECK_REGRESSION; continue; }
+        if (strcmp(jstr(c, "status"), "ok")) {
+            snprintf(rw->reason, sizeof rw->reason, "current run: %s %s", jstr(c, "status"), jstr(c, "reason"));
+            /* A kernel that now computes the wrong result is the worst regression of all. */
+            if (!strcmp(jstr(c, "status"), "FAILED")) {
+                rw->r.verdict = CHECK_REGRESSION;
+                regressions++;
+            }
+            continue;
+        }
         if (strcmp(jstr(b, "isa"), jstr(c, "isa"))) { snprintf(rw->reason, sizeof rw->reason, "ISA level differs (%s vs %s)", jstr(b, "isa"), jstr(c, "isa")); continue; }
         if (jnum(b, "threads", -1) != jnum(c, "threads", -2)) { snprintf(rw->reason, sizeof rw->reason, "thread count differs (%g vs %g)", jnum(b, "threads", 0), jnum(c, "threads", 0)); continue; }
         double sb = 1, sc = 1;
