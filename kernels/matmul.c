@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernels/matmul_impl.h"
+#include "kernels/qgemm_impl.h"
 
 /* ---------------------------------------------------------------- reference */
 
@@ -380,6 +380,22 @@ static int matmul_half_via_gemm(const sb_kctx *ctx, float *Y, const float *X, co
     return st;
 }
 
+/* Prefill with quantized weights on AVX-512 VNNI: the packed int8 GEMM (kernels/qgemm.c). X is
+ * quantized exactly as the reference does (Q8_0 or Q8_K). Below QGEMM_MIN_M rows the packing of
+ * each weight panel is not paid back and the row-dot kernels serve. */
+#define QGEMM_MIN_M 8
+
+static int matmul_qgemm(float *Y, const float *X, const void *W, sb_type t, int64_t m, int64_t n, int64_t k,
+                        size_t wrow_bytes, int nt)
+{
+    sb_act act;
+    sb_act_kind kind = (t == SB_TYPE_Q4_0 || t == SB_TYPE_Q8_0) ? SB_ACT_Q8_0 : SB_ACT_Q8_K;
+    int st = prepare_act(&act, kind, X, m, k, nt, 1);
+    if (st == SB_KOK) st = sb_qgemm(Y, &act, W, t, m, n, wrow_bytes, nt);
+    free_act(&act);
+    return st;
+}
+
 /* ---------------------------------------------------------------- public */
 
 /* Multiply-adds below which sb_matmul runs on one thread (a few tens of microseconds of work). */
@@ -417,6 +433,10 @@ int sb_matmul(const sb_kctx *ctx, float *Y, const float *X, const void *W, sb_ty
 #if defined(__x86_64__)
     if ((wtype == SB_TYPE_F16 || wtype == SB_TYPE_BF16) && m >= GEMM_MIN_M)
         return matmul_half_via_gemm(ctx, Y, X, W, wtype, m, n, k, wrow_bytes, nt);
+#endif
+#if defined(__x86_64__)
+    if (ctx->isa == SB_ISA_AVX512 && m >= QGEMM_MIN_M && sb_qgemm_supported(wtype) && cpu_has(FEAT_VNNI))
+        return matmul_qgemm(Y, X, W, wtype, m, n, k, wrow_bytes, nt);
 #endif
     const kernel_entry *e = find_kernel(ctx->isa, wtype, m);
     if (!e) return matmul_ref(Y, X, W, wtype, m, n, k, wrow_bytes);

@@ -1,0 +1,63 @@
+/* Private to kernels/: the int8 GEMM that serves prefill (m ≥ QGEMM_MIN_M X rows) for the
+ * quantized weight formats Q8_0, Q4_0, Q4_K, Q5_K, Q6_K (kernels/qgemm.c drives it, the
+ * micro-kernel is per ISA: kernels/cpu/qgemm_avx512.c).
+ *
+ * Every one of those formats can be written, per group g of G consecutive elements of a weight
+ * row j, as  w = S[j][g] · u + C[j][g]  with u an unsigned 8-bit quant:
+ *   Q4_0 (G = 32): u = nibble,        S = d,          C = -8·d
+ *   Q8_0 (G = 32): u = q + 128,       S = d,          C = -128·d
+ *   Q4_K (G = 32): u = nibble,        S = d·sc_g,     C = -dmin·mn_g
+ *   Q5_K (G = 32): u = nibble + 16·h, S = d·sc_g,     C = -dmin·mn_g
+ *   Q6_K (G = 16): u = q (0..63),     S = d·scale_g,  C = -32·d·scale_g
+ * and X row r is quantized exactly as the reference does (Q8_0 for Q4_0/Q8_0, Q8_K for the
+ * K-quants): x = dx · qx. So one output is
+ *   Y[r][j] = Σ_g dx_g · (S[j][g] · Σ_{e∈g} u_e·qx_e + C[j][g] · Σ_{e∈g} qx_e)
+ * with the inner sum an exact int32 (vpdpbusd: u8 × s8). Where C = -offset·S (Q4_0, Q8_0,
+ * Q6_K) the C term is folded into the integer sum as a start value -offset·Σqx ("goff");
+ * otherwise (Q4_K, Q5_K) it is a separate f32 term ("gmin" = dx·Σqx).
+ *
+ * Packed weight panel: QG_NP weight rows (rows past the matrix edge are zero), group by group:
+ *   quants  G/4 steps × QG_NP rows × 4 bytes   (step s holds elements 4s..4s+3 of each row,
+ *                                                 the layout vpdpbusd wants: lane = weight row)
+ *   S       QG_NP floats
+ *   C       QG_NP floats (only when the format has a separate min term)
+ * Packing is a transient copy of one panel per thread (like the F32 GEMM's B panel); the model
+ * weights themselves are never copied.
+ */
+#ifndef SB_KERNELS_QGEMM_IMPL_H
+#define SB_KERNELS_QGEMM_IMPL_H
+
+#include "kernels/matmul_impl.h"
+
+#define QG_NP 32 /* weight rows per panel (two 16-lane vectors) */
+#define QG_MR 4  /* X rows per micro-kernel call                */
+
+/* X quantized, plus per (row, group) terms; arrays indexed [row · n_groups + g]. */
+typedef struct sb_qgemm_act {
+    int64_t k, n_groups;
+    const int8_t *q;      /* m × k quants                                           */
+    const float *gscale;  /* dx of the activation block holding group g              */
+    const int32_t *goff;  /* -offset · Σ qx over g (NULL when the format has none)     */
+    const float *gmin;    /* dx · Σ qx over g (NULL when the format has no min term)    */
+} sb_qgemm_act;
+
+typedef struct sb_qgemm_panel {
+    const uint8_t *data;
+    int group;          /* G: 32 or 16                                          */
+    int has_min;        /* C stored per group                                   */
+    size_t group_bytes; /* G·QG_NP + 4·QG_NP·(1 + has_min)                       */
+} sb_qgemm_panel;
+
+/* Formats this GEMM serves. */
+int sb_qgemm_supported(sb_type t);
+
+/* Y[m×n] = X · Wᵀ for a format sb_qgemm_supported accepts, X already prepared by sb_matmul as
+ * SB_ACT_Q8_0 (Q4_0, Q8_0) or SB_ACT_Q8_K (K-quants), nt threads splitting the panels.
+ * SB_KOK, or SB_KERR_NOMEM. Needs AVX-512 VNNI (the caller checks). */
+int sb_qgemm(float *Y, const sb_act *act, const void *W, sb_type t, int64_t m, int64_t n, size_t wrow_bytes, int nt);
+
+/* Y[r·ldy + c] = row (r0 + r) of X times panel row c, r < nr (1..QG_MR), c < ncols (1..QG_NP). */
+void sb_qgemm_tile_avx512(const sb_qgemm_panel *p, const sb_qgemm_act *x, int64_t r0, int nr, float *y,
+                          int64_t ldy, int ncols);
+
+#endif
