@@ -56,6 +56,11 @@ int sb_qgemm_supported(sb_type t);
  * SB_KOK, or SB_KERR_NOMEM. Needs AVX-512 VNNI (the caller checks). */
 int sb_qgemm(float *Y, const sb_act *act, const void *W, sb_type t, int64_t m, int64_t n, size_t wrow_bytes, int nt);
 
+/* Packs weight rows w, w + wrow_bytes, … (rows of them, 1..QG_NP) of format t into dst (the
+ * panel layout above; rows past `rows` are zero). scratch: QG_NP·(k + 64) bytes. dst 64-byte aligned. */
+void sb_qgemm_pack_avx512(uint8_t *dst, const sb_qgemm_panel *p, sb_type t, const uint8_t *w, size_t wrow_bytes,
+                          int rows, int64_t k, uint8_t *scratch);
+
 /* Y[r·ldy + c] = row (r0 + r) of X times panel row c, r < nr (1..QG_MR), c < ncols (1..QG_NP). */
 void sb_qgemm_tile_avx512(const sb_qgemm_panel *p, const sb_qgemm_act *x, int64_t r0, int nr, float *y,
                           int64_t ldy, int ncols);
