@@ -87,6 +87,15 @@ INLINE void float_rows(const void *w, size_t ws, const sb_act *x, int64_t r0, fl
             for (int u = 0; u < 4; u++)
                 acc[0][u] = _mm512_fmadd_ps(load16(w, i + 16 * u, t, 0xffff), _mm512_loadu_ps(xr[0] + i + 16 * u), acc[0][u]);
     }
+    if (NR == 1 && NW == 2) { /* decode over two weight rows: two chains per weight row */
+        for (; i + 32 <= k; i += 32) {
+            __m512 x0 = _mm512_loadu_ps(xr[0] + i), x1 = _mm512_loadu_ps(xr[0] + i + 16);
+            acc[0][0] = _mm512_fmadd_ps(load16(wr[0], i, t, 0xffff), x0, acc[0][0]);
+            acc[0][1] = _mm512_fmadd_ps(load16(wr[1], i, t, 0xffff), x0, acc[0][1]);
+            acc[0][2] = _mm512_fmadd_ps(load16(wr[0], i + 16, t, 0xffff), x1, acc[0][2]);
+            acc[0][3] = _mm512_fmadd_ps(load16(wr[1], i + 16, t, 0xffff), x1, acc[0][3]);
+        }
+    }
     for (; i < k; i += 16) {
         __mmask16 mask = k - i >= 16 ? 0xffff : (__mmask16)((1u << (k - i)) - 1);
         __m512 wv[2];
@@ -104,8 +113,8 @@ INLINE void float_rows(const void *w, size_t ws, const sb_act *x, int64_t r0, fl
         if (NW == 1) {
             y[r * ldy] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[r][0], acc[r][1]), _mm512_add_ps(acc[r][2], acc[r][3])));
         } else {
-            y[r * ldy] = _mm512_reduce_add_ps(acc[r][0]);
-            y[r * ldy + 1] = _mm512_reduce_add_ps(acc[r][1]);
+            y[r * ldy] = _mm512_reduce_add_ps(_mm512_add_ps(acc[r][0], acc[r][2]));
+            y[r * ldy + 1] = _mm512_reduce_add_ps(_mm512_add_ps(acc[r][1], acc[r][3]));
         }
     }
 }

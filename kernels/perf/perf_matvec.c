@@ -3,7 +3,9 @@
  *   build/perf/perf_matvec [--threads N] [--reps N] [--quick]
  *
  * Prints, in one run (so the ratios compare like with like on a noisy shared machine):
- * - the read bandwidth of this machine now (a 2-thread sum over a 512 MiB array), the ceiling;
+ * - the read bandwidth of this machine now, measured as `slmbench hw` does (harness/hw.h: eight
+ *   streams per thread with prefetch; one plain stream per thread reaches only about half of it
+ *   here), the ceiling every "%" divides by;
  * - decode: weights k×n (k = row length) 4096×4096, 4096×14336, 14336×4096 per format and ISA
  *   level: GB/s of weight bytes read per call, and % of the measured read bandwidth; for f32 the
  *   OpenBLAS sgemv figure at the same shape, measured here;
@@ -19,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "harness/hw.h"
 #include "kernels/kernels.h"
 
 static double now_s(void)
@@ -48,25 +51,11 @@ static void fill(float *x, size_t n, uint64_t *seed)
     }
 }
 
-/* Read bandwidth now: threads sum disjoint halves of a 512 MiB array (median of 5 passes). */
+/* Read bandwidth now, all nt threads: the harness's measurement (the figure `slmbench hw` prints). */
 static double read_bandwidth(int nt)
 {
-    size_t n = (size_t)512 << 20 >> 3;
-    double *a = aligned_alloc(64, n * sizeof(double));
-    if (!a) return 0;
-    #pragma omp parallel for num_threads(nt)
-    for (size_t i = 0; i < n; i++) a[i] = 1.0;
-    double t[6], sink = 0;
-    for (int rep = 0; rep < 6; rep++) {
-        double t0 = now_s(), s = 0;
-        #pragma omp parallel for num_threads(nt) reduction(+ : s)
-        for (size_t i = 0; i < n; i++) s += a[i];
-        t[rep] = now_s() - t0;
-        sink += s;
-    }
-    free(a);
-    if (sink < 0) printf("%g", sink);
-    return (double)n * sizeof(double) / median(t + 1, 5) / 1e9;
+    sb_ceilings c;
+    return sb_hw_measure_ceilings(nt, &c) == 0 ? c.read_gbs : 0;
 }
 
 /* n rows of k elements in format t, made of 64 quantized random rows repeated (quantizing the
