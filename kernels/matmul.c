@@ -179,31 +179,32 @@ typedef struct kernel_entry {
     sb_act_kind act;    /* how X is prepared                                         */
     sb_rowdot_fn dot;   /* one weight row × up to SB_MR X rows                        */
     sb_rowdot2_fn dot2; /* two weight rows × up to SB_MR X rows (prefill), optional   */
+    sb_rowdot4_fn dot4; /* four distant weight rows × one X row (decode), optional    */
 } kernel_entry;
 
 /* First matching entry wins; a level without an entry for a format falls back to the level
  * below it (avx512 → avx2 → ref). */
 static const kernel_entry kernel_table[] = {
 #if defined(__x86_64__)
-    {SB_ISA_AVX512, SB_TYPE_F32, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f32_avx512, sb_rowdot2_f32_avx512},
-    {SB_ISA_AVX512, SB_TYPE_F16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f16_avx512, sb_rowdot2_f16_avx512},
-    {SB_ISA_AVX512, SB_TYPE_BF16, FEAT_BF16, 2, SB_ACT_BF16, sb_rowdot_bf16dp_avx512, sb_rowdot2_bf16dp_avx512},
-    {SB_ISA_AVX512, SB_TYPE_BF16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_bf16_avx512, sb_rowdot2_bf16_avx512},
-    {SB_ISA_AVX512, SB_TYPE_Q8_0, FEAT_VNNI, 1, SB_ACT_Q8_0_OFF128, sb_rowdot_q8_0_avx512, sb_rowdot2_q8_0_avx512},
-    {SB_ISA_AVX512, SB_TYPE_Q4_0, FEAT_VNNI, 1, SB_ACT_Q8_0_OFF8, sb_rowdot_q4_0_avx512, sb_rowdot2_q4_0_avx512},
-    {SB_ISA_AVX512, SB_TYPE_Q4_K, FEAT_VNNI, 1, SB_ACT_Q8_K, sb_rowdot_q4_K_avx512, sb_rowdot2_q4_K_avx512},
-    {SB_ISA_AVX512, SB_TYPE_Q5_K, FEAT_VNNI, 1, SB_ACT_Q8_K, sb_rowdot_q5_K_avx512, sb_rowdot2_q5_K_avx512},
-    {SB_ISA_AVX512, SB_TYPE_Q6_K, FEAT_VNNI, 1, SB_ACT_Q8_K, sb_rowdot_q6_K_avx512, sb_rowdot2_q6_K_avx512},
-    {SB_ISA_AVX2, SB_TYPE_F32, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f32_avx2, NULL},
-    {SB_ISA_AVX2, SB_TYPE_F16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f16_avx2, NULL},
-    {SB_ISA_AVX2, SB_TYPE_BF16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_bf16_avx2, NULL},
-    {SB_ISA_AVX2, SB_TYPE_Q8_0, FEAT_NONE, 1, SB_ACT_Q8_0, sb_rowdot_q8_0_avx2, NULL},
-    {SB_ISA_AVX2, SB_TYPE_Q4_0, FEAT_NONE, 1, SB_ACT_Q8_0, sb_rowdot_q4_0_avx2, NULL},
-    {SB_ISA_AVX2, SB_TYPE_Q4_K, FEAT_NONE, 1, SB_ACT_Q8_K, sb_rowdot_q4_K_avx2, NULL},
-    {SB_ISA_AVX2, SB_TYPE_Q5_K, FEAT_NONE, 1, SB_ACT_Q8_K, sb_rowdot_q5_K_avx2, NULL},
-    {SB_ISA_AVX2, SB_TYPE_Q6_K, FEAT_NONE, 1, SB_ACT_Q8_K, sb_rowdot_q6_K_avx2, NULL},
+    {SB_ISA_AVX512, SB_TYPE_F32, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f32_avx512, sb_rowdot2_f32_avx512, sb_rowdot4_f32_avx512},
+    {SB_ISA_AVX512, SB_TYPE_F16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f16_avx512, sb_rowdot2_f16_avx512, sb_rowdot4_f16_avx512},
+    {SB_ISA_AVX512, SB_TYPE_BF16, FEAT_BF16, 2, SB_ACT_BF16, sb_rowdot_bf16dp_avx512, sb_rowdot2_bf16dp_avx512, NULL},
+    {SB_ISA_AVX512, SB_TYPE_BF16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_bf16_avx512, sb_rowdot2_bf16_avx512, sb_rowdot4_bf16_avx512},
+    {SB_ISA_AVX512, SB_TYPE_Q8_0, FEAT_VNNI, 1, SB_ACT_Q8_0_OFF128, sb_rowdot_q8_0_avx512, sb_rowdot2_q8_0_avx512, NULL},
+    {SB_ISA_AVX512, SB_TYPE_Q4_0, FEAT_VNNI, 1, SB_ACT_Q8_0_OFF8, sb_rowdot_q4_0_avx512, sb_rowdot2_q4_0_avx512, NULL},
+    {SB_ISA_AVX512, SB_TYPE_Q4_K, FEAT_VNNI, 1, SB_ACT_Q8_K, sb_rowdot_q4_K_avx512, sb_rowdot2_q4_K_avx512, NULL},
+    {SB_ISA_AVX512, SB_TYPE_Q5_K, FEAT_VNNI, 1, SB_ACT_Q8_K, sb_rowdot_q5_K_avx512, sb_rowdot2_q5_K_avx512, NULL},
+    {SB_ISA_AVX512, SB_TYPE_Q6_K, FEAT_VNNI, 1, SB_ACT_Q8_K, sb_rowdot_q6_K_avx512, sb_rowdot2_q6_K_avx512, NULL},
+    {SB_ISA_AVX2, SB_TYPE_F32, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f32_avx2, NULL, NULL},
+    {SB_ISA_AVX2, SB_TYPE_F16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f16_avx2, NULL, NULL},
+    {SB_ISA_AVX2, SB_TYPE_BF16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_bf16_avx2, NULL, NULL},
+    {SB_ISA_AVX2, SB_TYPE_Q8_0, FEAT_NONE, 1, SB_ACT_Q8_0, sb_rowdot_q8_0_avx2, NULL, NULL},
+    {SB_ISA_AVX2, SB_TYPE_Q4_0, FEAT_NONE, 1, SB_ACT_Q8_0, sb_rowdot_q4_0_avx2, NULL, NULL},
+    {SB_ISA_AVX2, SB_TYPE_Q4_K, FEAT_NONE, 1, SB_ACT_Q8_K, sb_rowdot_q4_K_avx2, NULL, NULL},
+    {SB_ISA_AVX2, SB_TYPE_Q5_K, FEAT_NONE, 1, SB_ACT_Q8_K, sb_rowdot_q5_K_avx2, NULL, NULL},
+    {SB_ISA_AVX2, SB_TYPE_Q6_K, FEAT_NONE, 1, SB_ACT_Q8_K, sb_rowdot_q6_K_avx2, NULL, NULL},
 #endif
-    {SB_ISA_REF, SB_TYPE_F32, FEAT_NONE, 0, SB_ACT_F32, NULL, NULL}, /* sentinel, never matched */
+    {SB_ISA_REF, SB_TYPE_F32, FEAT_NONE, 0, SB_ACT_F32, NULL, NULL, NULL}, /* sentinel, never matched */
 };
 
 static int cpu_has(int feat)
@@ -326,18 +327,22 @@ static int matmul_kernel(const kernel_entry *e, float *Y, const float *X, const 
         /* Pairs of weight rows where the level has a two-row kernel: two concurrent streams
          * keep more memory reads in flight. Dynamic chunks: on a shared machine a descheduled
          * thread must not hold up the call. */
-        /* With a two-row kernel, the two rows of a call are half the matrix apart: each
-         * thread then reads two distant streams at once, which this machine's memory needs to
-         * reach its bandwidth (one stream per thread: ~16 GB/s on 2 threads, four: ~27). */
-        int64_t half = dot2 ? (n + 1) / 2 : n;
+        /* Several streams per thread: this machine's memory needs them to reach its bandwidth
+         * (2 threads: one stream each reads ~16 GB/s, four ~27). A four-row kernel (m = 1) reads
+         * rows a quarter of the matrix apart; a two-row kernel rows half of it apart. */
+        sb_rowdot4_fn dot4 = m == 1 ? e->dot4 : NULL;
+        int streams = dot4 ? 4 : dot2 ? 2 : 1;
+        int64_t q = (n + streams - 1) / streams;
         #pragma omp parallel for if (nt > 1) num_threads(nt) schedule(dynamic, 8)
-        for (int64_t j = 0; j < half; j++) {
-            if (dot2 && j + half < n) {
-                float y2[2 * SB_MR];
-                dot2(w + (size_t)j * wrow_bytes, (size_t)half * wrow_bytes, &act, 0, (int)m, y2, 2);
-                for (int64_t r = 0; r < m; r++) Y[r * n + j] = y2[2 * r], Y[r * n + j + half] = y2[2 * r + 1];
+        for (int64_t j = 0; j < q; j++) {
+            if (j + (streams - 1) * q < n && streams > 1) {
+                float ys[4 * SB_MR];
+                if (dot4) dot4(w + (size_t)j * wrow_bytes, (size_t)q * wrow_bytes, &act, ys);
+                else dot2(w + (size_t)j * wrow_bytes, (size_t)q * wrow_bytes, &act, 0, (int)m, ys, streams);
+                for (int64_t r = 0; r < m; r++)
+                    for (int c = 0; c < streams; c++) Y[r * n + j + c * q] = ys[r * streams + c];
             } else {
-                dot(w + (size_t)j * wrow_bytes, &act, 0, (int)m, Y + j, n);
+                for (int64_t jj = j; jj < n; jj += q) dot(w + (size_t)jj * wrow_bytes, &act, 0, (int)m, Y + jj, n);
             }
         }
     } else {

@@ -129,7 +129,11 @@ typedef void (*sb_rowdot_fn)(const void *w, const sb_act *x, int64_t r0, int nr,
 /* The same for two weight rows, w and w + ws bytes: y[r * ldy + c], c = 0, 1 (prefill). */
 typedef void (*sb_rowdot2_fn)(const void *w, size_t ws, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
 
-/* Per-ISA kernels (kernels/cpu/matmul_avx2.c, matmul_avx512.c). */
+/* Decode (one X row): y[c] = dot(weight row w + c·ws bytes, X row 0), c < 4. The driver makes
+ * the four rows a quarter of the matrix apart, so that one thread reads four streams at once. */
+typedef void (*sb_rowdot4_fn)(const void *w, size_t ws, const sb_act *x, float y[4]);
+
+/* Per-ISA kernels (kernels/cpu/matmul_avx2.c, matmul_avx512.c, decode_avx512.c). */
 void sb_rowdot_f32_avx2(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
 void sb_rowdot_f16_avx2(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
 void sb_rowdot_bf16_avx2(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
@@ -166,5 +170,9 @@ void sb_rowdot2_q4_0_avx512(const void *w, size_t ws, const sb_act *x, int64_t r
 void sb_rowdot2_q4_K_avx512(const void *w, size_t ws, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
 void sb_rowdot2_q5_K_avx512(const void *w, size_t ws, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
 void sb_rowdot2_q6_K_avx512(const void *w, size_t ws, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
+
+void sb_rowdot4_f32_avx512(const void *w, size_t ws, const sb_act *x, float y[4]);
+void sb_rowdot4_f16_avx512(const void *w, size_t ws, const sb_act *x, float y[4]);
+void sb_rowdot4_bf16_avx512(const void *w, size_t ws, const sb_act *x, float y[4]);
 
 #endif
