@@ -91,7 +91,9 @@ typedef struct gemm_job {
     const sb_gemm_kernel *kr;
     blocking bl;
     float *Y;
-    const float *X, *W;
+    const float *X;
+    const void *W;  /* n × k elements of type wt: f32, or f16/bf16 widened while B is packed */
+    sb_type wt;
     int64_t m, n, k;
 } gemm_job;
 
@@ -135,7 +137,9 @@ static void gemm_slab(const gemm_job *j, float *ap, atomic_int *flags, int64_t i
             int beta = pc > 0;
             for (int64_t jr = 0; jr < nc; jr += NR) {
                 int rows = nc - jr < NR ? (int)(nc - jr) : NR;
-                kr->pack(bbuf + jr * kc, j->W + (jc + jr) * k + pc, k, rows, NR, kc);
+                int64_t off = (jc + jr) * k + pc;
+                if (j->wt == SB_TYPE_F32) kr->pack(bbuf + jr * kc, (const float *)j->W + off, k, rows, NR, kc);
+                else kr->pack_half(bbuf + jr * kc, (const uint16_t *)j->W + off, k, rows, NR, kc, j->wt == SB_TYPE_BF16);
             }
             /* thread t starts its sweep t/nt of the way down, so threads working on slabs side
              * by side pack different A panels first instead of waiting for each other */
@@ -162,6 +166,9 @@ static void gemm_slab(const gemm_job *j, float *ap, atomic_int *flags, int64_t i
     }
 }
 
+static int gemm_run(const sb_kctx *ctx, const sb_gemm_kernel *kr, float *Y, const float *X, const void *W, sb_type wt,
+                    int64_t m, int64_t n, int64_t k);
+
 int sb_gemm_f32(const sb_kctx *ctx, float *Y, const float *X, const float *W, int64_t m, int64_t n,
                 int64_t k)
 {
@@ -178,7 +185,29 @@ int sb_gemm_f32(const sb_kctx *ctx, float *Y, const float *X, const float *W, in
         gemm_ref(Y, X, W, m, n, k);
         return SB_KOK;
     }
-    gemm_job job = {kr, blocking_for(kr, m, k), Y, X, W, m, n, k};
+    return gemm_run(ctx, kr, Y, X, W, SB_TYPE_F32, m, n, k);
+}
+
+int sb_gemm_half(const sb_kctx *ctx, float *Y, const float *X, const void *W, sb_type wt, int64_t m, int64_t n,
+                 int64_t k)
+{
+    if (!ctx || (unsigned)ctx->isa >= SB_ISA_COUNT || !sb_isa_supported(ctx->isa) || !Y || !X || !W || m < 0 ||
+        n < 0 || k < 0 || (wt != SB_TYPE_F16 && wt != SB_TYPE_BF16))
+        return SB_KERR_ARG;
+    const sb_gemm_kernel *kr = kernel_for(ctx->isa);
+    if (!kr || !kr->pack_half) return SB_KERR_UNSUPPORTED;
+    if (m == 0 || n == 0) return SB_KOK;
+    if (k == 0) {
+        memset(Y, 0, sizeof(float) * (size_t)m * (size_t)n);
+        return SB_KOK;
+    }
+    return gemm_run(ctx, kr, Y, X, W, wt, m, n, k);
+}
+
+static int gemm_run(const sb_kctx *ctx, const sb_gemm_kernel *kr, float *Y, const float *X, const void *W, sb_type wt,
+                    int64_t m, int64_t n, int64_t k)
+{
+    gemm_job job = {kr, blocking_for(kr, m, k), Y, X, W, wt, m, n, k};
     int nt = sb_kctx_threads(ctx);
     /* Small products do not pay for waking threads (~2 MFLOP per thread is a few µs). */
     double flops = 2.0 * (double)m * (double)n * (double)k;

@@ -16,6 +16,10 @@
  *   pack(dst, src, ld, rows, R, kc): dst[p·R + r] = src[r·ld + p] for r < rows, p < kc, and 0 for
  *   rows <= r < R. (A transpose of a rows×kc slab into R-wide micro-panel order.) R is MR or NR,
  *   rows <= R; dst is 64-byte aligned and may be written up to 16 floats past R·kc.
+ *
+ * Half-precision packing (optional: NULL where a level has none)
+ *   pack_half(dst, src, ld, rows, R, kc, bf16): the same from f16 (bf16 != 0: bf16) elements,
+ *   widened to f32 exactly on the way, so F16/BF16 weights need no converted copy.
  */
 #ifndef SB_KERNELS_GEMM_IMPL_H
 #define SB_KERNELS_GEMM_IMPL_H
@@ -26,6 +30,7 @@ typedef struct sb_gemm_kernel {
     int mr, nr;
     void (*ukernel)(int64_t kc, const float *a, const float *b, float *c, int64_t ldc, int beta);
     void (*pack)(float *dst, const float *src, int64_t ld, int rows, int R, int64_t kc);
+    void (*pack_half)(float *dst, const uint16_t *src, int64_t ld, int rows, int R, int64_t kc, int bf16);
 } sb_gemm_kernel;
 
 extern const sb_gemm_kernel sb_gemm_kernel_avx2;

@@ -18,6 +18,12 @@
 int sb_gemm_f32(const sb_kctx *ctx, float *Y, const float *X, const float *W, int64_t m, int64_t n,
                 int64_t k);
 
+/* The same with f16 or bf16 W, widened to f32 (exactly) while the GEMM packs it: no converted
+ * copy of W. SB_KERR_UNSUPPORTED where the level has no half-precision packing (the caller
+ * converts tiles itself); otherwise as sb_gemm_f32. */
+int sb_gemm_half(const sb_kctx *ctx, float *Y, const float *X, const void *W, sb_type wt, int64_t m, int64_t n,
+                 int64_t k);
+
 /* Threads to use for a context: n_threads <= 0 → all online processors; ref → 1. */
 int sb_kctx_threads(const sb_kctx *ctx);
 

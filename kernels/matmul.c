@@ -362,11 +362,11 @@ static int matmul_kernel(const kernel_entry *e, float *Y, const float *X, const 
     return SB_KOK;
 }
 
-/* Prefill with f16 or bf16 weights: tiles of GEMM_TILE weight rows are widened to f32 (exactly)
- * and multiplied by the F32 GEMM, which is register-blocked over both X and W rows. Measured on
- * this machine (m = 512, 4096×4096, 2 threads, one run): f16 row-dot 22 GFLOP/s, bf16 vdpbf16ps
- * row-dot 33, this route 60 for both (and exact in X, where vdpbf16ps rounds X to bf16). The
- * tile (4 MiB of f32 per 1024 elements of k) bounds the extra memory. */
+/* Prefill with f16 or bf16 weights goes through the F32 GEMM (register-blocked over both X and W
+ * rows, and exact in X, where vdpbf16ps would round X to bf16): sb_gemm_half widens W while it
+ * packs it (2048×5632, m = 512, 2 threads: ~215 GFLOP/s against ~180 for converted tiles; the
+ * row-dot kernels reached 22–33). Where a level has no half packing, this fallback widens tiles
+ * of GEMM_TILE weight rows into a buffer (4 MiB of f32 per 1024 elements of k) first. */
 #define GEMM_TILE 1024
 #define GEMM_MIN_M 32
 
@@ -447,8 +447,11 @@ int sb_matmul(const sb_kctx *ctx, float *Y, const float *X, const void *W, sb_ty
     if ((double)m * (double)n * (double)k < SMALL_WORK) nt = 1;
     if (wtype == SB_TYPE_F32 && m > 1 && ctx->isa != SB_ISA_NEON) return sb_gemm_f32(ctx, Y, X, W, m, n, k);
 #if defined(__x86_64__)
-    if ((wtype == SB_TYPE_F16 || wtype == SB_TYPE_BF16) && m >= GEMM_MIN_M)
+    if ((wtype == SB_TYPE_F16 || wtype == SB_TYPE_BF16) && m >= GEMM_MIN_M) {
+        st = sb_gemm_half(ctx, Y, X, W, wtype, m, n, k);
+        if (st != SB_KERR_UNSUPPORTED) return st;
         return matmul_half_via_gemm(ctx, Y, X, W, wtype, m, n, k, wrow_bytes, nt);
+    }
 #endif
 #if defined(__x86_64__)
     if (ctx->isa == SB_ISA_AVX512 && m >= QGEMM_MIN_M && sb_qgemm_supported(wtype) && cpu_has(FEAT_VNNI))

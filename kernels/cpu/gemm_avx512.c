@@ -38,16 +38,27 @@ static inline void transpose16(__m512 r[16])
     }
 }
 
-/* Packing (contract in gemm_impl.h): groups of 16 source rows are read 16 floats at a time,
- * transposed in registers and stored as 16-float runs, masked to the R - r0 lanes of the group. */
-static void pack_16x16(float *dst, const float *src, int64_t ld, int rows, int R, int64_t kc)
+/* Packing (contract in gemm_impl.h): groups of 16 source rows are read 16 elements at a time,
+ * transposed in registers and stored as 16-float runs, masked to the R - r0 lanes of the group.
+ * `t` (a constant after inlining) is the source element type: f32, or f16/bf16 widened on load. */
+static inline __attribute__((always_inline)) __m512 load_row16(const void *src, int64_t off, __mmask16 m, sb_type t)
+{
+    if (t == SB_TYPE_F32) return _mm512_maskz_loadu_ps(m, (const float *)src + off);
+    __m256i h = _mm256_maskz_loadu_epi16(m, (const uint16_t *)src + off);
+    if (t == SB_TYPE_F16) return _mm512_cvtph_ps(h);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+
+static inline __attribute__((always_inline)) void pack_any(float *dst, const void *src, int64_t ld, int rows, int R,
+                                                           int64_t kc, sb_type t)
 {
     const int64_t kc16 = kc - kc % 16;
+    const int es = t == SB_TYPE_F32 ? 4 : 2; /* bytes per source element */
     for (int r0 = 0; r0 < R; r0 += 16) {
         int width = R - r0 < 16 ? R - r0 : 16;
         int valid = rows - r0 < 0 ? 0 : rows - r0 > 16 ? 16 : rows - r0;
         __mmask16 wm = (__mmask16)((1u << width) - 1);
-        const float *s = src + (int64_t)r0 * ld;
+        const char *s = (const char *)src + (int64_t)r0 * ld * es;
         /* rows past the edge load as zeros: a masked-off load reads (and faults on) nothing */
         __mmask16 rm[16];
 #pragma GCC unroll 16
@@ -56,17 +67,35 @@ static void pack_16x16(float *dst, const float *src, int64_t ld, int rows, int R
             __m512 v[16];
 #pragma GCC unroll 16
             for (int i = 0; i < 16; i++) {
-                v[i] = _mm512_maskz_loadu_ps(rm[i], s + i * ld + p);
-                _mm_prefetch((const char *)(s + i * ld + p + 512), _MM_HINT_T1); /* 2 KiB ahead into L2 */
+                v[i] = load_row16(s + i * ld * es, p, rm[i], t);
+                _mm_prefetch(s + (i * ld + p + 512) * es, _MM_HINT_T1); /* 512 elements ahead into L2 */
             }
             transpose16(v);
             float *d = dst + p * R + r0;
 #pragma GCC unroll 16
             for (int j = 0; j < 16; j++) _mm512_mask_storeu_ps(d + j * R, wm, v[j]);
         }
-        for (int64_t p = kc16; p < kc; p++)
-            for (int i = 0; i < width; i++) dst[p * R + r0 + i] = i < valid ? s[i * ld + p] : 0.0f;
+        if (kc16 < kc) { /* the last kc % 16 columns: masked loads of the remaining elements */
+            __mmask16 cm = (__mmask16)((1u << (kc - kc16)) - 1);
+            __m512 v[16];
+#pragma GCC unroll 16
+            for (int i = 0; i < 16; i++) v[i] = load_row16(s + i * ld * es, kc16, rm[i] & cm, t);
+            transpose16(v);
+            float *d = dst + kc16 * R + r0;
+            for (int j = 0; j < kc - kc16; j++) _mm512_mask_storeu_ps(d + j * R, wm, v[j]);
+        }
     }
+}
+
+static void pack_16x16(float *dst, const float *src, int64_t ld, int rows, int R, int64_t kc)
+{
+    pack_any(dst, src, ld, rows, R, kc, SB_TYPE_F32);
+}
+
+static void pack_16x16_half(float *dst, const uint16_t *src, int64_t ld, int rows, int R, int64_t kc, int bf16)
+{
+    if (bf16) pack_any(dst, src, ld, rows, R, kc, SB_TYPE_BF16);
+    else pack_any(dst, src, ld, rows, R, kc, SB_TYPE_F16);
 }
 
 /* One k step of the 14×32 tile: 2 loads of B, 14 broadcasts of A, 28 FMAs. Always inlined,
@@ -117,4 +146,5 @@ const sb_gemm_kernel sb_gemm_kernel_avx512 = {
     .nr = NR,
     .ukernel = ukernel_14x32,
     .pack = pack_16x16,
+    .pack_half = pack_16x16_half,
 };
