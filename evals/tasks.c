@@ -161,6 +161,31 @@ static int ds_err(const sb_ds_error *e, char *err, size_t errlen)
     return fail(err, errlen, e->code ? e->code : SB_DS_E_IO, "%s", e->msg);
 }
 
+/* One row of a JSONL dataset: adds its item(s) to t (cap: t->items capacity); 0, or a status
+ * with e filled in (file, line, field). */
+typedef int (*jsonl_row_fn)(sb_eval_task *t, size_t *cap, const cJSON *obj, const char *path, long line,
+                            sb_ds_error *e, void *user);
+
+/* Runs row() on every row of the JSONL file at path; stops at the first error. */
+static int jsonl_each(sb_eval_task *t, const char *path, jsonl_row_fn row, void *user, char *err, size_t errlen)
+{
+    sb_jsonl *r;
+    sb_ds_error e;
+    if (sb_jsonl_open(path, NULL, &r, &e)) return ds_err(&e, err, errlen);
+    size_t cap = 0;
+    cJSON *obj;
+    int rc = 0, st = 0;
+    while (!st && (rc = sb_jsonl_next(r, &obj, &e)) == 1) {
+        st = row(t, &cap, obj, path, sb_jsonl_lineno(r), &e, user);
+        cJSON_Delete(obj);
+    }
+    sb_jsonl_close(r);
+    if (st || rc < 0) return ds_err(&e, err, errlen);
+    return 0;
+}
+
+#define OOM(e, path, line) sb_ds_fail((e), SB_DS_E_NOMEM, (path), (line), 0, "out of memory")
+
 /* ---------------------------------------------------------------- hellaswag */
 
 static int load_hellaswag(sb_eval_task *t, const sb_eval_load_opts *o, char *err, size_t errlen)
@@ -209,55 +234,70 @@ static int load_hellaswag(sb_eval_task *t, const sb_eval_load_opts *o, char *err
 
 /* ---------------------------------------------------------------- ARC */
 
+static int arc_row(sb_eval_task *t, size_t *cap, const cJSON *obj, const char *path, long line, sb_ds_error *e,
+                   void *user)
+{
+    (void)user;
+    const char *id, *stem, *key, *texts[16];
+    const cJSON *choices, *c;
+    int n = 0, gold = -1, st;
+    if ((st = sb_ds_get_string(obj, "id", &id, path, line, e)) ||
+        (st = sb_ds_get_string(obj, "question.stem", &stem, path, line, e)) ||
+        (st = sb_ds_get_string(obj, "answerKey", &key, path, line, e)) ||
+        (st = sb_ds_get_array(obj, "question.choices", 1, &choices, path, line, e)))
+        return st;
+    cJSON_ArrayForEach(c, choices) {
+        const char *text, *label;
+        if (n == 16) return sb_ds_fail(e, SB_DS_E_SCHEMA, path, line, 0, "more than 16 choices");
+        if ((st = sb_ds_get_string(c, "text", &text, path, line, e)) ||
+            (st = sb_ds_get_string(c, "label", &label, path, line, e)))
+            return st;
+        if (!strcmp(label, key)) gold = n;
+        texts[n++] = text;
+    }
+    if (gold < 0)
+        return sb_ds_fail(e, SB_DS_E_SCHEMA, path, line, 0, "field \"answerKey\": label \"%s\" is not among the choices", key);
+    if (add_mc(t, cap, id, aprintf(t->arena, "Question: %s\nAnswer:", stem), texts, n, gold, -1)) return OOM(e, path, line);
+    return 0;
+}
+
 static int load_arc(sb_eval_task *t, const sb_eval_load_opts *o, const char *file, char *err, size_t errlen)
 {
     char path[4096];
     data_path(path, sizeof path, o, file);
     add_source(t, path);
     t->has_acc_norm = 1;
-    sb_jsonl *r;
-    sb_ds_error e;
-    if (sb_jsonl_open(path, NULL, &r, &e)) return ds_err(&e, err, errlen);
-    size_t cap = 0;
-    cJSON *obj;
-    int rc, st = 0;
-    while ((rc = sb_jsonl_next(r, &obj, &e)) == 1) {
-        long line = sb_jsonl_lineno(r);
-        const char *id, *stem, *key;
-        const cJSON *choices;
-        const char *texts[16];
-        int n = 0, gold = -1;
-        if ((st = sb_ds_get_string(obj, "id", &id, path, line, &e)) ||
-            (st = sb_ds_get_string(obj, "question.stem", &stem, path, line, &e)) ||
-            (st = sb_ds_get_string(obj, "answerKey", &key, path, line, &e)) ||
-            (st = sb_ds_get_array(obj, "question.choices", 1, &choices, path, line, &e))) {
-            cJSON_Delete(obj);
-            break;
-        }
-        const cJSON *c;
-        cJSON_ArrayForEach(c, choices) {
-            const char *text, *label;
-            if (n == 16) { st = sb_ds_fail(&e, SB_DS_E_SCHEMA, path, line, 0, "more than 16 choices"); break; }
-            if ((st = sb_ds_get_string(c, "text", &text, path, line, &e)) ||
-                (st = sb_ds_get_string(c, "label", &label, path, line, &e)))
-                break;
-            if (!strcmp(label, key)) gold = n;
-            texts[n++] = text;
-        }
-        if (!st && gold < 0)
-            st = sb_ds_fail(&e, SB_DS_E_SCHEMA, path, line, 0, "field \"answerKey\": label \"%s\" is not among the choices", key);
-        if (!st && add_mc(t, &cap, id, aprintf(t->arena, "Question: %s\nAnswer:", stem), texts, n, gold, -1))
-            st = sb_ds_fail(&e, SB_DS_E_NOMEM, path, line, 0, "out of memory");
-        cJSON_Delete(obj);
-        if (st) break;
-    }
-    sb_jsonl_close(r);
-    if (st) return ds_err(&e, err, errlen);
-    if (rc < 0) return ds_err(&e, err, errlen);
-    return 0;
+    return jsonl_each(t, path, arc_row, NULL, err, errlen);
 }
 
 /* ---------------------------------------------------------------- PIQA */
+
+/* PIQA keeps its labels in a separate file, one per line, read in step with the questions. */
+typedef struct piqa_labels { sb_lines *lr; const char *lpath; } piqa_labels;
+
+static int piqa_row(sb_eval_task *t, size_t *cap, const cJSON *obj, const char *path, long line, sb_ds_error *e,
+                    void *user)
+{
+    piqa_labels *pl = user;
+    const char *goal, *sol[2], *lab;
+    size_t llen;
+    int st, lrc;
+    if ((st = sb_ds_get_string(obj, "goal", &goal, path, line, e)) ||
+        (st = sb_ds_get_string(obj, "sol1", &sol[0], path, line, e)) ||
+        (st = sb_ds_get_string(obj, "sol2", &sol[1], path, line, e)))
+        return st;
+    if ((lrc = sb_lines_next(pl->lr, &lab, &llen, e)) != 1)
+        return lrc == 0 ? sb_ds_fail(e, SB_DS_E_SCHEMA, pl->lpath, sb_lines_lineno(pl->lr) + 1, 0,
+                                     "fewer labels than questions (%s has more lines)", path)
+                        : -lrc;
+    if (strcmp(lab, "0") && strcmp(lab, "1"))
+        return sb_ds_fail(e, SB_DS_E_SCHEMA, pl->lpath, sb_lines_lineno(pl->lr), 0, "label \"%s\" outside the 2 choices", lab);
+    char id[32];
+    snprintf(id, sizeof id, "%ld", line - 1);
+    if (add_mc(t, cap, id, aprintf(t->arena, "Question: %s\nAnswer:", goal), sol, 2, lab[0] - '0', -1))
+        return OOM(e, path, line);
+    return 0;
+}
 
 static int load_piqa(sb_eval_task *t, const sb_eval_load_opts *o, char *err, size_t errlen)
 {
@@ -267,99 +307,86 @@ static int load_piqa(sb_eval_task *t, const sb_eval_load_opts *o, char *err, siz
     add_source(t, path);
     add_source(t, lpath);
     t->has_acc_norm = 1;
-    sb_jsonl *r;
-    sb_lines *lr;
+    piqa_labels pl = {NULL, lpath};
     sb_ds_error e;
-    if (sb_jsonl_open(path, NULL, &r, &e)) return ds_err(&e, err, errlen);
-    if (sb_lines_open(lpath, 64, &lr, &e)) { sb_jsonl_close(r); return ds_err(&e, err, errlen); }
-    size_t cap = 0;
-    cJSON *obj;
-    int rc, st = 0;
-    while ((rc = sb_jsonl_next(r, &obj, &e)) == 1) {
-        long line = sb_jsonl_lineno(r);
-        const char *goal, *sol[2], *lab;
-        size_t llen;
-        int lrc;
-        if ((st = sb_ds_get_string(obj, "goal", &goal, path, line, &e)) ||
-            (st = sb_ds_get_string(obj, "sol1", &sol[0], path, line, &e)) ||
-            (st = sb_ds_get_string(obj, "sol2", &sol[1], path, line, &e))) { cJSON_Delete(obj); break; }
-        if ((lrc = sb_lines_next(lr, &lab, &llen, &e)) != 1) {
-            if (lrc == 0) st = sb_ds_fail(&e, SB_DS_E_SCHEMA, lpath, sb_lines_lineno(lr) + 1, 0,
-                                          "fewer labels than questions (%s has more lines)", path);
-            else st = -lrc;
-            cJSON_Delete(obj);
-            break;
-        }
-        if (strcmp(lab, "0") && strcmp(lab, "1")) {
-            st = sb_ds_fail(&e, SB_DS_E_SCHEMA, lpath, sb_lines_lineno(lr), 0, "label \"%s\" outside the 2 choices", lab);
-            cJSON_Delete(obj);
-            break;
-        }
-        char id[32];
-        snprintf(id, sizeof id, "%ld", line - 1);
-        if (add_mc(t, &cap, id, aprintf(t->arena, "Question: %s\nAnswer:", goal), sol, 2, lab[0] - '0', -1))
-            st = sb_ds_fail(&e, SB_DS_E_NOMEM, path, line, 0, "out of memory");
-        cJSON_Delete(obj);
-        if (st) break;
-    }
-    sb_jsonl_close(r);
-    sb_lines_close(lr);
-    if (st || rc < 0) return ds_err(&e, err, errlen);
-    return 0;
+    if (sb_lines_open(lpath, 64, &pl.lr, &e)) return ds_err(&e, err, errlen);
+    int st = jsonl_each(t, path, piqa_row, &pl, err, errlen);
+    sb_lines_close(pl.lr);
+    return st;
 }
 
 /* ---------------------------------------------------------------- WinoGrande */
+
+static int winogrande_row(sb_eval_task *t, size_t *cap, const cJSON *obj, const char *path, long line,
+                          sb_ds_error *e, void *user)
+{
+    (void)user;
+    struct sb_arena *a = t->arena;
+    const char *id, *sent, *opt[2], *ans;
+    int st;
+    if ((st = sb_ds_get_string(obj, "qID", &id, path, line, e)) ||
+        (st = sb_ds_get_string(obj, "sentence", &sent, path, line, e)) ||
+        (st = sb_ds_get_string(obj, "option1", &opt[0], path, line, e)) ||
+        (st = sb_ds_get_string(obj, "option2", &opt[1], path, line, e)) ||
+        (st = sb_ds_get_string(obj, "answer", &ans, path, line, e)))
+        return st;
+    const char *us = strchr(sent, '_');
+    if (!us) return sb_ds_fail(e, SB_DS_E_SCHEMA, path, line, 0, "field \"sentence\" has no '_' blank");
+    if (strcmp(ans, "1") && strcmp(ans, "2"))
+        return sb_ds_fail(e, SB_DS_E_SCHEMA, path, line, 0, "field \"answer\": label \"%s\" outside the 2 choices", ans);
+    /* lm-eval: contexts sentence[:idx] + option, shared continuation " " + sentence[idx+1:].strip() */
+    sb_eval_item *it = new_item(t, cap);
+    char *rest = it ? astrip(a, us + 1) : NULL;
+    if (!it || !rest) return OOM(e, path, line);
+    it->doc_id = astrdup(a, id);
+    it->n_choices = 2;
+    it->ctx = aalloc(a, 2 * sizeof *it->ctx);
+    it->cont = aalloc(a, 2 * sizeof *it->cont);
+    it->norm_len = aalloc(a, 2 * sizeof *it->norm_len);
+    const char *cont = aprintf(a, " %s", rest);
+    if (!it->doc_id || !it->ctx || !it->cont || !it->norm_len || !cont) return OOM(e, path, line);
+    for (int i = 0; i < 2; i++) {
+        it->ctx[i] = aprintf(a, "%.*s%s", (int)(us - sent), sent, opt[i]);
+        if (!it->ctx[i]) return OOM(e, path, line);
+        it->cont[i] = cont;
+        it->norm_len[i] = utf8_len(rest);
+    }
+    it->gold = ans[0] - '1';
+    return 0;
+}
 
 static int load_winogrande(sb_eval_task *t, const sb_eval_load_opts *o, char *err, size_t errlen)
 {
     char path[4096];
     data_path(path, sizeof path, o, "winogrande/dev.jsonl");
     add_source(t, path);
-    sb_jsonl *r;
-    sb_ds_error e;
-    if (sb_jsonl_open(path, NULL, &r, &e)) return ds_err(&e, err, errlen);
-    size_t cap = 0;
-    cJSON *obj;
-    int rc, st = 0;
-    struct sb_arena *a = t->arena;
-    while ((rc = sb_jsonl_next(r, &obj, &e)) == 1) {
-        long line = sb_jsonl_lineno(r);
-        const char *id, *sent, *opt[2], *ans;
-        if ((st = sb_ds_get_string(obj, "qID", &id, path, line, &e)) ||
-            (st = sb_ds_get_string(obj, "sentence", &sent, path, line, &e)) ||
-            (st = sb_ds_get_string(obj, "option1", &opt[0], path, line, &e)) ||
-            (st = sb_ds_get_string(obj, "option2", &opt[1], path, line, &e)) ||
-            (st = sb_ds_get_string(obj, "answer", &ans, path, line, &e))) { cJSON_Delete(obj); break; }
-        const char *us = strchr(sent, '_');
-        if (!us) st = sb_ds_fail(&e, SB_DS_E_SCHEMA, path, line, 0, "field \"sentence\" has no '_' blank");
-        else if (strcmp(ans, "1") && strcmp(ans, "2"))
-            st = sb_ds_fail(&e, SB_DS_E_SCHEMA, path, line, 0, "field \"answer\": label \"%s\" outside the 2 choices", ans);
-        if (st) { cJSON_Delete(obj); break; }
-        /* lm-eval: contexts sentence[:idx] + option, shared continuation " " + sentence[idx+1:].strip() */
-        sb_eval_item *it = new_item(t, &cap);
-        char *rest = it ? astrip(a, us + 1) : NULL;
-        if (!it || !rest) { cJSON_Delete(obj); st = sb_ds_fail(&e, SB_DS_E_NOMEM, path, line, 0, "out of memory"); break; }
-        it->doc_id = astrdup(a, id);
-        it->n_choices = 2;
-        it->ctx = aalloc(a, 2 * sizeof *it->ctx);
-        it->cont = aalloc(a, 2 * sizeof *it->cont);
-        it->norm_len = aalloc(a, 2 * sizeof *it->norm_len);
-        const char *cont = aprintf(a, " %s", rest);
-        if (!it->ctx || !it->cont || !it->norm_len || !cont) { cJSON_Delete(obj); st = sb_ds_fail(&e, SB_DS_E_NOMEM, path, line, 0, "out of memory"); break; }
-        for (int i = 0; i < 2; i++) {
-            it->ctx[i] = aprintf(a, "%.*s%s", (int)(us - sent), sent, opt[i]);
-            it->cont[i] = cont;
-            it->norm_len[i] = utf8_len(rest);
-        }
-        it->gold = ans[0] - '1';
-        cJSON_Delete(obj);
-    }
-    sb_jsonl_close(r);
-    if (st || rc < 0) return ds_err(&e, err, errlen);
-    return 0;
+    return jsonl_each(t, path, winogrande_row, NULL, err, errlen);
 }
 
 /* ---------------------------------------------------------------- BoolQ */
+
+static int boolq_row(sb_eval_task *t, size_t *cap, const cJSON *obj, const char *path, long line, sb_ds_error *e,
+                     void *user)
+{
+    (void)user;
+    static const char *const yn[2] = {"no", "yes"};
+    const char *q;
+    long long gold;
+    int st;
+    if ((st = sb_ds_get_string(obj, "query", &q, path, line, e)) || (st = sb_ds_get_int(obj, "gold", &gold, path, line, e)) ||
+        (st = sb_ds_check_label(gold, 2, "gold", path, line, e)))
+        return st;
+    /* "Passage: <passage>\nQuestion: <question>?" split on the LAST "\nQuestion: " */
+    const char *qpos = NULL;
+    for (const char *p = strstr(q, "\nQuestion: "); p; p = strstr(p + 1, "\nQuestion: ")) qpos = p;
+    if (strncmp(q, "Passage: ", 9) || !qpos)
+        return sb_ds_fail(e, SB_DS_E_SCHEMA, path, line, 0, "field \"query\" is not \"Passage: ...\\nQuestion: ...\"");
+    char id[32];
+    snprintf(id, sizeof id, "%ld", line - 1);
+    const char *ctx = aprintf(t->arena, "%.*s\nQuestion: %s\nAnswer:", (int)(qpos - (q + 9)), q + 9, qpos + 11);
+    if (!ctx || add_mc(t, cap, id, ctx, yn, 2, (int)gold, -1)) return OOM(e, path, line);
+    return 0;
+}
 
 static int load_boolq(sb_eval_task *t, const sb_eval_load_opts *o, char *err, size_t errlen)
 {
@@ -368,39 +395,7 @@ static int load_boolq(sb_eval_task *t, const sb_eval_load_opts *o, char *err, si
     add_source(t, path);
     snprintf(t->prompt_note, sizeof t->prompt_note,
              "llm-foundry copy: passage title dropped; question already ends with '?'");
-    sb_jsonl *r;
-    sb_ds_error e;
-    if (sb_jsonl_open(path, NULL, &r, &e)) return ds_err(&e, err, errlen);
-    size_t cap = 0;
-    cJSON *obj;
-    int rc, st = 0;
-    static const char *const yn[2] = {"no", "yes"};
-    while ((rc = sb_jsonl_next(r, &obj, &e)) == 1) {
-        long line = sb_jsonl_lineno(r);
-        const char *q;
-        long long gold;
-        if ((st = sb_ds_get_string(obj, "query", &q, path, line, &e)) ||
-            (st = sb_ds_get_int(obj, "gold", &gold, path, line, &e)) ||
-            (st = sb_ds_check_label(gold, 2, "gold", path, line, &e))) { cJSON_Delete(obj); break; }
-        /* "Passage: <passage>\nQuestion: <question>?" split on the LAST "\nQuestion: " */
-        const char *qpos = NULL;
-        for (const char *p = strstr(q, "\nQuestion: "); p; p = strstr(p + 1, "\nQuestion: ")) qpos = p;
-        if (strncmp(q, "Passage: ", 9) || !qpos) {
-            st = sb_ds_fail(&e, SB_DS_E_SCHEMA, path, line, 0, "field \"query\" is not \"Passage: ...\\nQuestion: ...\"");
-            cJSON_Delete(obj);
-            break;
-        }
-        char id[32];
-        snprintf(id, sizeof id, "%ld", line - 1);
-        const char *ctx = aprintf(t->arena, "%.*s\nQuestion: %s\nAnswer:", (int)(qpos - (q + 9)), q + 9, qpos + 11);
-        if (!ctx || add_mc(t, &cap, id, ctx, yn, 2, (int)gold, -1))
-            st = sb_ds_fail(&e, SB_DS_E_NOMEM, path, line, 0, "out of memory");
-        cJSON_Delete(obj);
-        if (st) break;
-    }
-    sb_jsonl_close(r);
-    if (st || rc < 0) return ds_err(&e, err, errlen);
-    return 0;
+    return jsonl_each(t, path, boolq_row, NULL, err, errlen);
 }
 
 /* ---------------------------------------------------------------- MMLU */
@@ -491,49 +486,49 @@ static int load_mmlu(sb_eval_task *t, const sb_eval_load_opts *o, char *err, siz
 
 /* ---------------------------------------------------------------- LAMBADA (OpenAI) */
 
+/* An item with one continuation: LAMBADA's scored last word (gold 0), or GSM8K's generation with
+ * an exact-match target (gold -1, no choices to pick from). */
+static int add_single(sb_eval_task *t, size_t *cap, long line, const char *ctx, const char *cont, int gold,
+                      const char *target)
+{
+    struct sb_arena *a = t->arena;
+    sb_eval_item *it = new_item(t, cap);
+    if (!it) return -1;
+    char id[32];
+    snprintf(id, sizeof id, "%ld", line - 1);
+    it->doc_id = astrdup(a, id);
+    it->n_choices = 1;
+    it->ctx = aalloc(a, sizeof *it->ctx);
+    it->cont = aalloc(a, sizeof *it->cont);
+    if (!it->doc_id || !it->ctx || !it->cont) return -1;
+    it->ctx[0] = ctx;
+    it->cont[0] = cont;
+    it->gold = gold;
+    if (target && !(it->target = astrdup(a, target))) return -1;
+    return 0;
+}
+
+static int lambada_row(sb_eval_task *t, size_t *cap, const cJSON *obj, const char *path, long line, sb_ds_error *e,
+                       void *user)
+{
+    (void)user;
+    const char *text;
+    int st;
+    if ((st = sb_ds_get_string(obj, "text", &text, path, line, e))) return st;
+    const char *sp = strrchr(text, ' ');
+    if (!sp || sp == text || !sp[1])
+        return sb_ds_fail(e, SB_DS_E_SCHEMA, path, line, 0, "field \"text\" has no last word after a space");
+    const char *ctx = astrndup(t->arena, text, (size_t)(sp - text)), *cont = astrdup(t->arena, sp);
+    if (!ctx || !cont || add_single(t, cap, line, ctx, cont, 0, NULL)) return OOM(e, path, line);
+    return 0;
+}
+
 static int load_lambada(sb_eval_task *t, const sb_eval_load_opts *o, char *err, size_t errlen)
 {
     char path[4096];
     data_path(path, sizeof path, o, "lambada/lambada_test.jsonl");
     add_source(t, path);
-    sb_jsonl *r;
-    sb_ds_error e;
-    if (sb_jsonl_open(path, NULL, &r, &e)) return ds_err(&e, err, errlen);
-    size_t cap = 0;
-    cJSON *obj;
-    int rc, st = 0;
-    struct sb_arena *a = t->arena;
-    while ((rc = sb_jsonl_next(r, &obj, &e)) == 1) {
-        long line = sb_jsonl_lineno(r);
-        const char *text;
-        if ((st = sb_ds_get_string(obj, "text", &text, path, line, &e))) { cJSON_Delete(obj); break; }
-        const char *sp = strrchr(text, ' ');
-        if (!sp || sp == text || !sp[1]) {
-            st = sb_ds_fail(&e, SB_DS_E_SCHEMA, path, line, 0, "field \"text\" has no last word after a space");
-            cJSON_Delete(obj);
-            break;
-        }
-        sb_eval_item *it = new_item(t, &cap);
-        char id[32];
-        snprintf(id, sizeof id, "%ld", line - 1);
-        if (it) {
-            it->doc_id = astrdup(a, id);
-            it->n_choices = 1;
-            it->ctx = aalloc(a, sizeof *it->ctx);
-            it->cont = aalloc(a, sizeof *it->cont);
-        }
-        if (!it || !it->doc_id || !it->ctx || !it->cont ||
-            !(it->ctx[0] = astrndup(a, text, (size_t)(sp - text))) || !(it->cont[0] = astrdup(a, sp))) {
-            st = sb_ds_fail(&e, SB_DS_E_NOMEM, path, line, 0, "out of memory");
-            cJSON_Delete(obj);
-            break;
-        }
-        it->gold = 0;
-        cJSON_Delete(obj);
-    }
-    sb_jsonl_close(r);
-    if (st || rc < 0) return ds_err(&e, err, errlen);
-    return 0;
+    return jsonl_each(t, path, lambada_row, NULL, err, errlen);
 }
 
 /* ---------------------------------------------------------------- GSM8K */
@@ -581,6 +576,33 @@ char *sb_eval_gsm8k_extract_flexible(const char *s)
     return best ? strndup(best, best_len) : strdup("[invalid]");
 }
 
+/* The first t->fewshot rows become the exemplar header ("Question: q\nAnswer: a\n\n" each). */
+typedef struct gsm8k_state { char *header; int k; } gsm8k_state;
+
+static int gsm8k_row(sb_eval_task *t, size_t *cap, const cJSON *obj, const char *path, long line, sb_ds_error *e,
+                     void *user)
+{
+    gsm8k_state *gs = user;
+    struct sb_arena *a = t->arena;
+    const char *q, *ans;
+    int st;
+    if ((st = sb_ds_get_string(obj, "question", &q, path, line, e)) ||
+        (st = sb_ds_get_string(obj, "answer", &ans, path, line, e)))
+        return st;
+    if (!strstr(ans, "#### "))
+        return sb_ds_fail(e, SB_DS_E_SCHEMA, path, line, 0, "field \"answer\" has no \"#### \" final answer");
+    if (gs->k < t->fewshot) {
+        gs->header = gs->header ? aprintf(a, "%sQuestion: %s\nAnswer: %s\n\n", gs->header, q, ans) : NULL;
+        gs->k++;
+        return gs->header ? 0 : OOM(e, path, line);
+    }
+    char *norm = sb_eval_gsm8k_normalize(ans);
+    const char *ctx = gs->header ? aprintf(a, "%sQuestion: %s\nAnswer:", gs->header, q) : NULL;
+    st = !norm || !ctx || add_single(t, cap, line, ctx, "", -1, norm) ? OOM(e, path, line) : 0;
+    free(norm);
+    return st;
+}
+
 static int load_gsm8k(sb_eval_task *t, const sb_eval_load_opts *o, char *err, size_t errlen)
 {
     char path[4096];
@@ -592,54 +614,8 @@ static int load_gsm8k(sb_eval_task *t, const sb_eval_load_opts *o, char *err, si
     t->stops[0] = "Question:";
     t->stops[1] = "</s>";
     t->stops[2] = "<|im_end|>";
-    sb_jsonl *r;
-    sb_ds_error e;
-    if (sb_jsonl_open(path, NULL, &r, &e)) return ds_err(&e, err, errlen);
-    size_t cap = 0;
-    cJSON *obj;
-    int rc, st = 0, k = 0;
-    struct sb_arena *a = t->arena;
-    char *header = astrdup(a, "");
-    while ((rc = sb_jsonl_next(r, &obj, &e)) == 1) {
-        long line = sb_jsonl_lineno(r);
-        const char *q, *ans;
-        if ((st = sb_ds_get_string(obj, "question", &q, path, line, &e)) ||
-            (st = sb_ds_get_string(obj, "answer", &ans, path, line, &e))) { cJSON_Delete(obj); break; }
-        if (!strstr(ans, "#### ")) {
-            st = sb_ds_fail(&e, SB_DS_E_SCHEMA, path, line, 0, "field \"answer\" has no \"#### \" final answer");
-            cJSON_Delete(obj);
-            break;
-        }
-        if (k < t->fewshot) {     /* exemplar: "Question: q\nAnswer: a\n\n" */
-            header = header ? aprintf(a, "%sQuestion: %s\nAnswer: %s\n\n", header, q, ans) : NULL;
-            k++;
-            cJSON_Delete(obj);
-            continue;
-        }
-        sb_eval_item *it = new_item(t, &cap);
-        char id[32];
-        snprintf(id, sizeof id, "%ld", line - 1);
-        char *norm = sb_eval_gsm8k_normalize(ans);
-        if (it) {
-            it->doc_id = astrdup(a, id);
-            it->n_choices = 1;
-            it->ctx = aalloc(a, sizeof *it->ctx);
-            it->cont = aalloc(a, sizeof *it->cont);
-        }
-        if (!it || !norm || !header || !it->doc_id || !it->ctx || !it->cont ||
-            !(it->ctx[0] = aprintf(a, "%sQuestion: %s\nAnswer:", header, q)) || !(it->target = astrdup(a, norm))) {
-            free(norm);
-            st = sb_ds_fail(&e, SB_DS_E_NOMEM, path, line, 0, "out of memory");
-            cJSON_Delete(obj);
-            break;
-        }
-        it->cont[0] = "";
-        free(norm);
-        cJSON_Delete(obj);
-    }
-    sb_jsonl_close(r);
-    if (st || rc < 0) return ds_err(&e, err, errlen);
-    return 0;
+    gsm8k_state gs = {astrdup(t->arena, ""), 0};
+    return jsonl_each(t, path, gsm8k_row, &gs, err, errlen);
 }
 
 /* ---------------------------------------------------------------- WikiText-2 */
