@@ -362,43 +362,43 @@ INLINE void q45_K_rows(const void *w, size_t ws, const sb_act *x, int64_t r0, fl
                        const int NW, int has_high)
 {
     const int64_t k = x->k, nb = k / SB_QK_K;
-    const uint8_t *wr[2] = {w, (const uint8_t *)w + ws};
+    const uint8_t *wr[4] = {w, (const uint8_t *)w + ws, (const uint8_t *)w + 2 * ws, (const uint8_t *)w + 3 * ws};
     const int8_t *xq[SB_MR];
     const float *xd[SB_MR];
     const int16_t *xs[SB_MR];
-    __m512 acc[SB_MR][2];
+    __m512 acc[SB_MR][4];
 #pragma GCC unroll 4
     for (int r = 0; r < NR; r++) {
         xq[r] = x->q + (r0 + r) * k;
         xd[r] = x->d + (r0 + r) * nb;
         xs[r] = x->s + (r0 + r) * (k / 16);
-        acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+        acc[r][0] = acc[r][1] = acc[r][2] = acc[r][3] = _mm512_setzero_ps();
     }
     for (int64_t b = 0; b < nb; b++) {
-        k4_block kb[2];
-#pragma GCC unroll 2
+        k4_block kb[4];
+#pragma GCC unroll 4
         for (int c = 0; c < NW; c++) {
             if (NR == 1) prefetch_ahead(wr[c] + b * (has_high ? sizeof(sb_block_q5_K) : sizeof(sb_block_q4_K)), 192);
             kb[c] = k4_load(wr[c], b, has_high);
         }
-        __m512i iacc[SB_MR][2];
+        __m512i iacc[SB_MR][4];
 #pragma GCC unroll 4
-        for (int r = 0; r < NR; r++) iacc[r][0] = iacc[r][1] = _mm512_setzero_si512();
+        for (int r = 0; r < NR; r++) iacc[r][0] = iacc[r][1] = iacc[r][2] = iacc[r][3] = _mm512_setzero_si512();
         for (int ch = 0; ch < 4; ch++) {
-            __m512i q[2], s16[2];
-#pragma GCC unroll 2
+            __m512i q[4], s16[4];
+#pragma GCC unroll 4
             for (int c = 0; c < NW; c++) q[c] = k4_chunk(&kb[c], ch, has_high, &s16[c]);
 #pragma GCC unroll 4
             for (int r = 0; r < NR; r++) {
                 __m512i xv = _mm512_loadu_si512(xq[r] + b * SB_QK_K + 64 * ch);
-#pragma GCC unroll 2
+#pragma GCC unroll 4
                 for (int c = 0; c < NW; c++) iacc[r][c] = _mm512_dpwssd_epi32(iacc[r][c], _mm512_maddubs_epi16(q[c], xv), s16[c]);
             }
         }
 #pragma GCC unroll 4
         for (int r = 0; r < NR; r++) {
             __m256i bs = _mm256_loadu_si256((const __m256i *)(xs[r] + 16 * b));
-#pragma GCC unroll 2
+#pragma GCC unroll 4
             for (int c = 0; c < NW; c++) {
                 __m256i imin = _mm256_madd_epi16(bs, kb[c].mins);
                 acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(iacc[r][c]), _mm512_set1_ps(kb[c].d * xd[r][b]), acc[r][c]);
@@ -409,7 +409,7 @@ INLINE void q45_K_rows(const void *w, size_t ws, const sb_act *x, int64_t r0, fl
     }
 #pragma GCC unroll 4
     for (int r = 0; r < NR; r++)
-#pragma GCC unroll 2
+#pragma GCC unroll 4
         for (int c = 0; c < NW; c++) y[r * ldy + c] = _mm512_reduce_add_ps(acc[r][c]);
 }
 
@@ -441,24 +441,24 @@ INLINE void q6_K_rows(const void *w, size_t ws, const sb_act *x, int64_t r0, flo
                       const int NW)
 {
     const int64_t k = x->k, nb = k / SB_QK_K;
-    const uint8_t *wr[2] = {w, (const uint8_t *)w + ws};
+    const uint8_t *wr[4] = {w, (const uint8_t *)w + ws, (const uint8_t *)w + 2 * ws, (const uint8_t *)w + 3 * ws};
     const int8_t *xq[SB_MR];
     const float *xd[SB_MR];
     const int16_t *xs[SB_MR];
-    __m512 acc[SB_MR][2];
+    __m512 acc[SB_MR][4];
 #pragma GCC unroll 4
     for (int r = 0; r < NR; r++) {
         xq[r] = x->q + (r0 + r) * k;
         xd[r] = x->d + (r0 + r) * nb;
         xs[r] = x->s + (r0 + r) * (k / 16);
-        acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+        acc[r][0] = acc[r][1] = acc[r][2] = acc[r][3] = _mm512_setzero_ps();
     }
     for (int64_t b = 0; b < nb; b++) {
-        const sb_block_q6_K *wb[2];
-        __m512i sc512[2];
-        __m256i off16[2];
-        float d[2];
-#pragma GCC unroll 2
+        const sb_block_q6_K *wb[4];
+        __m512i sc512[4];
+        __m256i off16[4];
+        float d[4];
+#pragma GCC unroll 4
         for (int c = 0; c < NW; c++) {
             wb[c] = (const sb_block_q6_K *)wr[c] + b;
             if (NR == 1) prefetch_ahead(wb[c], 256);
@@ -468,23 +468,23 @@ INLINE void q6_K_rows(const void *w, size_t ws, const sb_act *x, int64_t r0, flo
             sc512[c] = _mm512_castsi256_si512(sc16);
             off16[c] = _mm256_slli_epi16(_mm256_sub_epi16(_mm256_setzero_si256(), sc16), 5);
         }
-        __m512i iacc[SB_MR][2];
+        __m512i iacc[SB_MR][4];
 #pragma GCC unroll 4
         for (int r = 0; r < NR; r++) {
             /* Σ_s -32·scale_s·bsum_s, lane-wise (only the total over lanes matters) */
             __m256i bs = _mm256_loadu_si256((const __m256i *)(xs[r] + 16 * b));
-#pragma GCC unroll 2
+#pragma GCC unroll 4
             for (int c = 0; c < NW; c++) iacc[r][c] = _mm512_zextsi256_si512(_mm256_madd_epi16(bs, off16[c]));
         }
         for (int h = 0; h < 2; h++) {
-            __m512i q[2][2], s[2][2];
-#pragma GCC unroll 2
+            __m512i q[4][2], s[4][2];
+#pragma GCC unroll 4
             for (int c = 0; c < NW; c++) q6_half(wb[c], h, sc512[c], q[c], s[c]);
 #pragma GCC unroll 4
             for (int r = 0; r < NR; r++) {
                 const int8_t *xb = xq[r] + b * SB_QK_K + 128 * h;
                 __m512i x0 = _mm512_loadu_si512(xb), x1 = _mm512_loadu_si512(xb + 64);
-#pragma GCC unroll 2
+#pragma GCC unroll 4
                 for (int c = 0; c < NW; c++) {
                     iacc[r][c] = _mm512_dpwssd_epi32(iacc[r][c], _mm512_maddubs_epi16(q[c][0], x0), s[c][0]);
                     iacc[r][c] = _mm512_dpwssd_epi32(iacc[r][c], _mm512_maddubs_epi16(q[c][1], x1), s[c][1]);
@@ -493,19 +493,27 @@ INLINE void q6_K_rows(const void *w, size_t ws, const sb_act *x, int64_t r0, flo
         }
 #pragma GCC unroll 4
         for (int r = 0; r < NR; r++)
-#pragma GCC unroll 2
+#pragma GCC unroll 4
             for (int c = 0; c < NW; c++)
                 acc[r][c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(iacc[r][c]), _mm512_set1_ps(d[c] * xd[r][b]), acc[r][c]);
     }
 #pragma GCC unroll 4
     for (int r = 0; r < NR; r++)
-#pragma GCC unroll 2
+#pragma GCC unroll 4
         for (int c = 0; c < NW; c++) y[r * ldy + c] = _mm512_reduce_add_ps(acc[r][c]);
 }
 
 #define Q6_K_BODY(NR, NW) q6_K_rows(w, ws, x, r0, y, ldy, NR, NW)
 
 /* ---------------------------------------------------------------- entry points */
+
+/* Decode with four distant weight rows (w + c·ws, c < 4) and one X row: y[c]. */
+#define ENTRY4(name, body_fn)                                                                          \
+    void sb_rowdot4_##name##_avx512(const void *w, size_t ws, const sb_act *x, float y[4])              \
+    {                                                                                                  \
+        const int64_t r0 = 0, ldy = 0;                                                                 \
+        body_fn(1, 4);                                                                                 \
+    }
 
 ENTRY(f32, F32_BODY)
 ENTRY(f16, F16_BODY)
@@ -516,3 +524,6 @@ ENTRY(q4_0, Q4_0_BODY)
 ENTRY(q4_K, Q4_K_BODY)
 ENTRY(q5_K, Q5_K_BODY)
 ENTRY(q6_K, Q6_K_BODY)
+ENTRY4(q4_K, Q4_K_BODY)
+ENTRY4(q5_K, Q5_K_BODY)
+ENTRY4(q6_K, Q6_K_BODY)
