@@ -331,17 +331,16 @@ static int matmul_kernel(const kernel_entry *e, float *Y, const float *X, const 
     sb_rowdot_fn dot = e->dot;
     sb_rowdot2_fn dot2 = e->dot2;
     if (m <= SB_MR) {
-        /* decode: rows split evenly, each weight row read once */
-        /* Pairs of weight rows where the level has a two-row kernel: two concurrent streams
-         * keep more memory reads in flight. Dynamic chunks: on a shared machine a descheduled
-         * thread must not hold up the call. */
-        /* Several streams per thread: this machine's memory needs them to reach its bandwidth
-         * (2 threads: one stream each reads ~16 GB/s, four ~27). A four-row kernel (m = 1) reads
-         * rows a quarter of the matrix apart; a two-row kernel rows half of it apart. */
+        /* Decode: each weight row read once. Several streams per thread: this machine's memory
+         * needs them to reach its bandwidth (2 threads: one stream each reads ~16 GB/s, four
+         * ~27). A four-row kernel (m = 1) reads rows a quarter of the matrix apart; a two-row
+         * kernel rows half of it apart. Guided chunks: big ones first (few hand-offs: a small
+         * model's 576-wide matvec took 20 µs with chunks of 8 rows, 15 with guided), shrinking
+         * so that a thread the OS descheduled on a shared machine does not hold up the call. */
         sb_rowdot4_fn dot4 = m == 1 ? e->dot4 : NULL;
         int streams = dot4 ? 4 : dot2 ? 2 : 1;
         int64_t q = (n + streams - 1) / streams;
-        #pragma omp parallel for if (nt > 1) num_threads(nt) schedule(dynamic, 8)
+        #pragma omp parallel for if (nt > 1) num_threads(nt) schedule(guided, 4)
         for (int64_t j = 0; j < q; j++) {
             if (j + (streams - 1) * q < n && streams > 1) {
                 float ys[4 * SB_MR];
