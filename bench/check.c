@@ -136,7 +136,11 @@ static double roof_of(const cJSON *machine, const cJSON *c)
 {
     const cJSON *ce = cJSON_GetObjectItemCaseSensitive(machine, "ceilings");
     int one_thread = jnum(c, "threads", 0) == 1;
-    if (!strcmp(jstr(c, "bound"), "compute")) return jnum(ce, one_thread ? "fma_gflops_1t" : "fma_gflops_all", 0);
+    if (!strcmp(jstr(c, "bound"), "compute")) {
+        if (cJSON_GetObjectItemCaseSensitive(c, "pct_int8_peak")) /* int8 work: the int8 roof */
+            return jnum(ce, one_thread ? "int8_gops_1t" : "int8_gops_all", 0);
+        return jnum(ce, one_thread ? "fma_gflops_1t" : "fma_gflops_all", 0);
+    }
     return jnum(ce, one_thread ? "read_gbs_1t" : "read_gbs", 0);
 }
 

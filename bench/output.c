@@ -8,13 +8,32 @@
 #include "bench/bench.h"
 #include "harness/results.h"
 
+/* Whether a result's arithmetic is int8 dot products: quantized weights with more than one X
+ * row on the AVX-512 level, which runs them through vpdpbusd (the int8 GEMM, or the row-dot
+ * kernels). Its compute roof is then the measured int8 peak, not the FP32 FMA peak. */
+static int int8_arith(const bench_result *r, const sb_ceilings *ceil)
+{
+    sb_type t = r->c.type;
+    int quantized = t == SB_TYPE_Q8_0 || t == SB_TYPE_Q4_0 || t == SB_TYPE_Q4_K || t == SB_TYPE_Q5_K || t == SB_TYPE_Q6_K;
+    return ceil && ceil->int8_gops_all > 0 && r->c.op == BENCH_MATMUL && quantized && r->c.m > 1 &&
+           r->backend == BENCH_CPU && r->isa == SB_ISA_AVX512;
+}
+
+/* The compute peak of the threads a result used (the 1-thread peak for one thread). */
+static double compute_peak(const bench_result *r, const sb_ceilings *ceil)
+{
+    if (int8_arith(r, ceil)) return r->threads == 1 ? ceil->int8_gops_1t : ceil->int8_gops_all;
+    return r->threads == 1 ? ceil->fma_gflops_1t : ceil->fma_gflops_all;
+}
+
 /* The roof that bounds a case: memory when its arithmetic intensity (flop/byte) is below the
  * ridge point peak/bandwidth. */
-static const char *roof(const bench_case *c, const sb_ceilings *ceil)
+static const char *roof(const bench_result *r, const sb_ceilings *ceil)
 {
     if (!ceil || ceil->read_gbs <= 0) return "unknown";
-    double ai = bench_case_flops(c) / bench_case_bytes(c);
-    return ai < ceil->fma_gflops_all / ceil->read_gbs ? "memory" : "compute";
+    double ai = bench_case_flops(&r->c) / bench_case_bytes(&r->c);
+    double peak = int8_arith(r, ceil) ? ceil->int8_gops_all : ceil->fma_gflops_all;
+    return ai < peak / ceil->read_gbs ? "memory" : "compute";
 }
 
 static void full_name(const bench_result *r, char *buf, size_t len)
@@ -71,13 +90,15 @@ cJSON *bench_result_json(const bench_result *r, const sb_ceilings *ceil)
     cJSON_AddNumberToObject(o, "gflops", gflops);
     cJSON_AddNumberToObject(o, "gbs", gbs);
     if (ceil && ceil->fma_gflops_all > 0) {
-        /* The peak of the threads actually used: 1-thread peak for one thread. */
-        double peak = r->threads == 1 ? ceil->fma_gflops_1t : ceil->fma_gflops_all;
+        /* The peak of the threads actually used: 1-thread peak for one thread. Int8 work is
+         * measured against the int8 dot-product peak ("pct_int8_peak"), float work against the
+         * FP32 FMA peak ("pct_fma_peak"). */
+        double peak = compute_peak(r, ceil);
         double bw = r->threads == 1 ? ceil->read_gbs_1t : ceil->read_gbs;
-        cJSON_AddNumberToObject(o, "pct_fma_peak", 100 * gflops / peak);
+        cJSON_AddNumberToObject(o, int8_arith(r, ceil) ? "pct_int8_peak" : "pct_fma_peak", 100 * gflops / peak);
         cJSON_AddNumberToObject(o, "pct_bandwidth", 100 * gbs / bw);
     }
-    cJSON_AddStringToObject(o, "bound", roof(&r->c, ceil));
+    cJSON_AddStringToObject(o, "bound", roof(r, ceil));
     if (r->backend == BENCH_VULKAN) {
         cJSON_AddStringToObject(o, "time_source", r->device_timed ? "device timestamps" : "host");
         if (r->device_timed) cJSON_AddNumberToObject(o, "device_time_s", r->median_s);

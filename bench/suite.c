@@ -24,6 +24,7 @@ static int load_ceilings(const char *path, sb_ceilings *c, char *err, size_t err
     if (!ce) { snprintf(err, errlen, "%s: no machine.ceilings (write it with `slmbench hw --json`)", path); cJSON_Delete(doc); return -1; }
 #define GET(f) c->f = cJSON_GetObjectItem(ce, #f) ? cJSON_GetObjectItem(ce, #f)->valuedouble : 0
     GET(fma_gflops_1t); GET(fma_gflops_all); GET(read_gbs); GET(read_gbs_1t); GET(triad_gbs);
+    GET(int8_gops_1t); GET(int8_gops_all);
 #undef GET
     c->threads = cJSON_GetObjectItem(ce, "threads") ? cJSON_GetObjectItem(ce, "threads")->valueint : 0;
     c->isa = "loaded";
@@ -42,6 +43,10 @@ static void ceilings_json(cJSON *machine, const sb_ceilings *c, const char *sour
     cJSON_AddNumberToObject(cj, "read_gbs", c->read_gbs);
     cJSON_AddNumberToObject(cj, "read_gbs_1t", c->read_gbs_1t);
     cJSON_AddNumberToObject(cj, "triad_gbs", c->triad_gbs);
+    if (c->int8_gops_all > 0) {
+        cJSON_AddNumberToObject(cj, "int8_gops_1t", c->int8_gops_1t);
+        cJSON_AddNumberToObject(cj, "int8_gops_all", c->int8_gops_all);
+    }
     cJSON_AddStringToObject(cj, "source", source);
 }
 
@@ -211,15 +216,20 @@ int bench_run_suite(const bench_suite_opts *o, cJSON *doc, FILE *table, bench_re
         fmt_time(rs[i].median_s, t, sizeof t);
         double gf = bench_case_flops(&rs[i].c) / rs[i].median_s * 1e-9, gb = bench_case_bytes(&rs[i].c) / rs[i].median_s * 1e-9;
         const cJSON *pp = cJSON_GetObjectItem(cj, "pct_fma_peak"), *pb = cJSON_GetObjectItem(cj, "pct_bandwidth");
+        if (!pp) pp = cJSON_GetObjectItem(cj, "pct_int8_peak"); /* int8 work: % of the int8 peak */
         fprintf(table, "%-44s %-12s %11s %5.1f%% %9.1f %8.2f %5.0f%% %5.0f%% %-7s", name, be, t, 100 * rs[i].cv, gf, gb,
                 pp ? pp->valuedouble : 0, pb ? pb->valuedouble : 0, cJSON_GetStringValue(cJSON_GetObjectItem(cj, "bound")));
         if (ref) fprintf(table, " %.2fx %s", ratio, ref_name);
         fprintf(table, "\n");
     }
-    if (table && have_ceil)
+    if (table && have_ceil) {
         fprintf(table, "ceilings (%s): FMA %.1f GFLOP/s (%d threads), %.1f (1 thread); read %.1f GB/s, %.1f (1 thread)\n",
                 o->ceilings_from ? o->ceilings_from : "measured in this run", ceil.fma_gflops_all, ceil.threads, ceil.fma_gflops_1t,
                 ceil.read_gbs, ceil.read_gbs_1t);
+        if (ceil.int8_gops_all > 0)
+            fprintf(table, "int8 dot-product peak %.1f GOP/s (%d threads), %.1f (1 thread): the %%peak of quantized matmul "
+                           "with m > 1 on avx512\n", ceil.int8_gops_all, ceil.threads, ceil.int8_gops_1t);
+    }
     if (vk) sb_vk_close(vk);
     if (results_out) { *results_out = rs; *n_out = nr; }
     else bench_results_free(rs, nr);

@@ -17,4 +17,8 @@ float sb_read_avx512(const float *x, size_t n);
 float sb_read_avx2(const float *x, size_t n);
 void sb_triad_avx512(float *a, const float *b, const float *c, float s, size_t n);
 void sb_triad_avx2(float *a, const float *b, const float *c, float s, size_t n);
+/* int8 dot products (vpdpbusd, AVX-512 VNNI): SB_VNNI_CHAINS independent chains per iteration,
+ * each 16 lanes × 4 multiply-adds = 128 ops. Only called when CPUID reports avx512vnni. */
+#define SB_VNNI_CHAINS 16
+int32_t sb_vnni_loop_avx512(int64_t iters);
 #endif

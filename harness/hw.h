@@ -13,6 +13,9 @@ typedef struct sb_ceilings {
     double read_gbs;            /* memory read bandwidth, all cores, GB/s (1e9 bytes)          */
     double read_gbs_1t;
     double triad_gbs;           /* STREAM triad, bytes read + written, all cores              */
+    double int8_gops_1t;        /* int8 dot products (vpdpbusd), one thread, 2 ops per multiply-add,
+                                   GOP/s; 0 where the CPU has no AVX-512 VNNI (not measured)     */
+    double int8_gops_all;
     int threads;                /* threads used for the _all figures                          */
     const char *isa;            /* ISA level the FMA loop used                                */
 } sb_ceilings;
