@@ -29,6 +29,13 @@ double sb_cpu_time_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+double sb_thread_cpu_time_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -45,6 +52,18 @@ double sb_percentile_sorted(const double *sorted, size_t n, double p)
     double frac = rank - (double)lo;
     if (lo + 1 >= n) return sorted[n - 1];
     return sorted[lo] + frac * (sorted[lo + 1] - sorted[lo]);
+}
+
+double sb_median(const double *x, size_t n)
+{
+    if (!x || n == 0) return NAN;
+    double *s = malloc(n * sizeof *s);
+    if (!s) return NAN;
+    memcpy(s, x, n * sizeof *s);
+    qsort(s, n, sizeof *s, cmp_double);
+    double m = sb_percentile_sorted(s, n, 50);
+    free(s);
+    return m;
 }
 
 /* splitmix64: small, seedable, good enough for resampling indices. */

@@ -10,6 +10,9 @@ double sb_now_s(void);
 uint64_t sb_now_ns(void);
 /* CPU time of this process (all threads), seconds. */
 double sb_cpu_time_s(void);
+/* CPU time of the calling thread, seconds: with one thread it counts only the time the work
+ * actually ran, so it is robust to other processes sharing the cores (wall time is not). */
+double sb_thread_cpu_time_s(void);
 
 /* Summary statistics of n samples. Percentiles interpolate linearly between order statistics
  * (numpy's default, "linear"); stddev is the sample standard deviation (n-1); MAD is the median
@@ -23,6 +26,8 @@ typedef struct sb_stats {
 
 /* 0 on success; -1 when n == 0 or x is NULL. x is not modified. */
 int sb_stats_compute(const double *x, size_t n, sb_stats *out);
+/* Median of n samples (x unchanged); NaN when n == 0 or x is NULL. */
+double sb_median(const double *x, size_t n);
 /* Percentile p in [0,100] of ascending-sorted data (linear interpolation). */
 double sb_percentile_sorted(const double *sorted, size_t n, double p);
 /* Bootstrap percentile CI of the median at confidence conf (e.g. 0.95). Deterministic for a seed. */

@@ -10,6 +10,7 @@
 #include "harness/hw.h"
 #include "harness/measure.h"
 #include "harness/results.h"
+#include "kernels/kernels.h"
 #include "tests/test.h"
 
 static void test_stats_hand_computed(void)
@@ -51,6 +52,15 @@ static void test_percentile_endpoints(void)
     CHECK_NEAR(sb_percentile_sorted(x, 4, 100), 40, 0);
     CHECK_NEAR(sb_percentile_sorted(x, 4, 50), 25, 1e-12);
     CHECK_NEAR(sb_percentile_sorted(x, 4, 99), 39.7, 1e-9);
+}
+
+static void test_median_leaves_input_alone(void)
+{
+    double x[] = {5, 1, 4, 2, 3}, y[] = {4, 1, 3, 2};
+    CHECK_NEAR(sb_median(x, 5), 3, 0);
+    CHECK_NEAR(x[0], 5, 0); /* not sorted in place */
+    CHECK_NEAR(sb_median(y, 4), 2.5, 1e-12);
+    CHECK(isnan(sb_median(NULL, 3)) && isnan(sb_median(x, 0)));
 }
 
 static void test_bootstrap_ci_deterministic_and_shrinks(void)
@@ -212,6 +222,12 @@ static void test_hw_probe_counts_and_ceilings(void)
         CHECK(f1 > 0 && fa > 0);
         CHECK(cJSON_GetObjectItem(ce, "read_gbs")->valuedouble > 0);
         CHECK(cJSON_GetObjectItem(ce, "triad_gbs")->valuedouble > 0);
+        /* the int8 peak appears exactly when the CPU has AVX-512 VNNI, and is then positive */
+        const cJSON *i8 = cJSON_GetObjectItem(ce, "int8_gops_all");
+#if defined(__x86_64__)
+        CHECK((i8 != NULL) == (sb_isa_supported(SB_ISA_AVX512) && __builtin_cpu_supports("avx512vnni")));
+#endif
+        CHECK(!i8 || i8->valuedouble > 0);
     }
     const cJSON *vk = cJSON_GetObjectItem(m, "vulkan");
     CHECK(cJSON_IsBool(cJSON_GetObjectItem(vk, "available")));
@@ -238,6 +254,7 @@ int main(void)
     RUN(test_stats_hand_computed);
     RUN(test_stats_rejects_empty);
     RUN(test_percentile_endpoints);
+    RUN(test_median_leaves_input_alone);
     RUN(test_bootstrap_ci_deterministic_and_shrinks);
     RUN(test_mann_whitney);
     RUN(test_clock_monotonic);

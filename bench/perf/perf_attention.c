@@ -22,33 +22,8 @@
 #include <time.h>
 
 #include "harness/hw.h"
+#include "harness/measure.h"
 #include "kernels/kernels.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double thread_cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *x, int n)
-{
-    qsort(x, (size_t)n, sizeof *x, cmp_double);
-    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
-}
 
 static void fill(void *p, size_t bytes)
 {
@@ -122,18 +97,18 @@ int main(int argc, char **argv)
         double *t = malloc(sizeof(double) * (size_t)reps), best1 = 1e30;
         sb_attention(&ctx, O, Q, K, V, &p); /* warm-up */
         for (int r = 0; r < reps; r++) {
-            double t0 = now_s();
+            double t0 = sb_now_s();
             sb_attention(&ctx, O, Q, K, V, &p);
-            t[r] = now_s() - t0;
+            t[r] = sb_now_s() - t0;
         }
         sb_kctx one = {isa, 1};
         for (int r = 0; r < 2; r++) {
-            double t0 = thread_cpu_s();
+            double t0 = sb_thread_cpu_time_s();
             sb_attention(&one, O, Q, K, V, &p);
-            double dt = thread_cpu_s() - t0;
+            double dt = sb_thread_cpu_time_s() - t0;
             if (dt < best1) best1 = dt;
         }
-        double ours = flop / median(t, reps) / 1e9, ours1 = flop / best1 / 1e9;
+        double ours = flop / sb_median(t, reps) / 1e9, ours1 = flop / best1 / 1e9;
         /* reference on 4 heads / 1 KV head: the first KV head's group (Q heads 0..3) */
         sb_attn_params pr = p;
         pr.n_head = 4; pr.n_kv_head = 1;
@@ -147,9 +122,9 @@ int main(int argc, char **argv)
             memcpy((char *)Kr + (size_t)i * D * esz, (char *)K + (size_t)i * n_kv_head * D * esz, D * esz);
             memcpy((char *)Vr + (size_t)i * D * esz, (char *)V + (size_t)i * n_kv_head * D * esz, D * esz);
         }
-        double t0 = thread_cpu_s();
+        double t0 = sb_thread_cpu_time_s();
         sb_attention(&rc, Or, Qr, Kr, Vr, &pr);
-        double tref = thread_cpu_s() - t0;
+        double tref = sb_thread_cpu_time_s() - t0;
         double ref = flop / 8 / tref / 1e9;
         /* validate: group 0 of the full run against the reference */
         double num = 0, den = 0;
@@ -162,7 +137,7 @@ int main(int argc, char **argv)
         printf("prefill m=%lld %s K/V: flash %d threads %.1f GFLOP/s (%.1f ms wall, median); "
                "1 thread %.1f GFLOP/s (CPU time); naive ref %.2f GFLOP/s (1 thread, CPU time); "
                "1-thread ratio %.0fx; NMSE %.1e\n", (long long)m, f16 ? "f16" : "f32", threads, ours,
-               median(t, reps) * 1e3, ours1, ref, ours1 / ref, num / den);
+               sb_median(t, reps) * 1e3, ours1, ref, ours1 / ref, num / den);
         free(Q); free(O); free(K); free(V); free(Qr); free(Kr); free(Vr); free(Or); free(t);
     }
 
@@ -195,27 +170,27 @@ int main(int argc, char **argv)
             double *t = malloc(sizeof(double) * (size_t)nr), best1 = 1e30, bestr = 1e30;
             for (int r = 0; r < nr; r++) {
                 int k = r % copies;
-                double t0 = now_s();
+                double t0 = sb_now_s();
                 sb_attention(&ctx, O, Q, K[k], V[k], &p);
-                t[r] = now_s() - t0;
+                t[r] = sb_now_s() - t0;
             }
             sb_kctx one = {isa, 1};
             for (int r = 0; r < nr; r++) {
                 int k = r % copies;
-                double t0 = thread_cpu_s();
+                double t0 = sb_thread_cpu_time_s();
                 sb_attention(&one, O, Q, K[k], V[k], &p);
-                double dt = thread_cpu_s() - t0;
+                double dt = sb_thread_cpu_time_s() - t0;
                 if (dt < best1) best1 = dt;
             }
             for (int r = 0; r < 2; r++) {
                 int k = (r + 1) % copies;
-                double t0 = thread_cpu_s();
+                double t0 = sb_thread_cpu_time_s();
                 sb_attention(&rc, O, Q, K[k], V[k], &p);
-                double dt = thread_cpu_s() - t0;
+                double dt = sb_thread_cpu_time_s() - t0;
                 if (dt < bestr) bestr = dt;
             }
             double bytes = 2.0 * (double)kv_bytes, flop = 4.0 * D * n_head * (double)c;
-            double tm = median(t, nr);
+            double tm = sb_median(t, nr);
             printf("%7lld %4s | %8.1f %8.1f %8.0f%% | %8.1f %8.0f%% | %8.2f %8.0fx\n", (long long)c, f16 ? "f16" : "f32",
                    bytes / tm / 1e9, flop / tm / 1e9, 100 * bytes / tm / 1e9 / bw, bytes / best1 / 1e9,
                    100 * bytes / best1 / 1e9 / bw1, bytes / bestr / 1e9, bestr / best1);

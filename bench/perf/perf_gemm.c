@@ -26,25 +26,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "harness/measure.h"
 #include "kernels/internal.h"
 
 void openblas_set_num_threads(int num_threads);
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* CPU time of the calling thread: with 1 thread it counts only the time the kernel actually
- * ran, so it is robust to other processes sharing the cores (wall time is not). */
-static double thread_cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* Both libraries' idle worker threads busy-wait for a while after a call (OpenBLAS for ~2^28
  * cycles, OpenMP for its spin count), which would steal the cores from the other library's
@@ -57,23 +42,11 @@ static void idle_pause(void)
     nanosleep(&ts, NULL);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *x, int n)
-{
-    qsort(x, (size_t)n, sizeof *x, cmp_double);
-    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
-}
-
 /* 12 independent chains of FMAs per thread; returns GFLOP/s over all threads (for one thread,
  * per second of its CPU time). */
 __attribute__((target("avx512f,fma"))) static double fma_loop_512(int threads, long iters)
 {
-    double t0 = threads == 1 ? thread_cpu_s() : now_s();
+    double t0 = threads == 1 ? sb_thread_cpu_time_s() : sb_now_s();
     float sink = 0;
 #pragma omp parallel num_threads(threads) reduction(+ : sink)
     {
@@ -95,14 +68,14 @@ __attribute__((target("avx512f,fma"))) static double fma_loop_512(int threads, l
         s = _mm512_add_ps(s, _mm512_add_ps(_mm512_add_ps(a8, a9), _mm512_add_ps(a10, a11)));
         sink += _mm512_reduce_add_ps(s);
     }
-    double t = (threads == 1 ? thread_cpu_s() : now_s()) - t0;
+    double t = (threads == 1 ? sb_thread_cpu_time_s() : sb_now_s()) - t0;
     if (sink == 12345.0f) printf(" ");
     return 2.0 * 16 * 12 * (double)iters * threads / t / 1e9;
 }
 
 __attribute__((target("avx2,fma"))) static double fma_loop_256(int threads, long iters)
 {
-    double t0 = threads == 1 ? thread_cpu_s() : now_s();
+    double t0 = threads == 1 ? sb_thread_cpu_time_s() : sb_now_s();
     float sink = 0;
 #pragma omp parallel num_threads(threads) reduction(+ : sink)
     {
@@ -126,7 +99,7 @@ __attribute__((target("avx2,fma"))) static double fma_loop_256(int threads, long
         _mm256_storeu_ps(tmp, s);
         for (int i = 0; i < 8; i++) sink += tmp[i];
     }
-    double t = (threads == 1 ? thread_cpu_s() : now_s()) - t0;
+    double t = (threads == 1 ? sb_thread_cpu_time_s() : sb_now_s()) - t0;
     if (sink == 12345.0f) printf(" ");
     return 2.0 * 8 * 12 * (double)iters * threads / t / 1e9;
 }
@@ -203,7 +176,7 @@ int main(int argc, char **argv)
             int nt = pass == 0 ? threads : 1;
             sb_kctx ctx = {isa, nt};
             openblas_set_num_threads(nt);
-            double (*clock_fn)(void) = pass == 0 ? now_s : thread_cpu_s;
+            double (*clock_fn)(void) = pass == 0 ? sb_now_s : sb_thread_cpu_time_s;
             sb_gemm_f32(&ctx, Y, X, W, N, N, N); /* warm-up both */
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, (int)N, (int)N, 1.0f, X, (int)N, W, (int)N, 0.0f, Yb, (int)N);
             int io = 0, ib = 0;
@@ -224,14 +197,16 @@ int main(int argc, char **argv)
                 }
             }
             double flop = 2.0 * (double)N * N * N;
-            g[pass][0] = flop / median(to, reps) / 1e9; /* median() sorts: [0] is the best */
-            g[pass][1] = flop / median(tb, reps) / 1e9;
+            g[pass][0] = flop / sb_median(to, reps) / 1e9;
+            g[pass][1] = flop / sb_median(tb, reps) / 1e9;
+            double min_o = to[0], min_b = tb[0];
+            for (int i = 1; i < reps; i++) min_o = to[i] < min_o ? to[i] : min_o, min_b = tb[i] < min_b ? tb[i] : min_b;
             if (pass == 0) {
-                best_o = flop / to[0] / 1e9;
-                best_b = flop / tb[0] / 1e9;
+                best_o = flop / min_o / 1e9;
+                best_b = flop / min_b / 1e9;
             } else {
-                g[1][0] = flop / to[0] / 1e9;
-                g[1][1] = flop / tb[0] / 1e9;
+                g[1][0] = flop / min_o / 1e9;
+                g[1][1] = flop / min_b / 1e9;
             }
         }
         /* validate after timing: both must agree */

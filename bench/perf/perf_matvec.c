@@ -22,26 +22,8 @@
 #include <time.h>
 
 #include "harness/hw.h"
+#include "harness/measure.h"
 #include "kernels/kernels.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 static void fill(float *x, size_t n, uint64_t *seed)
 {
@@ -155,21 +137,21 @@ int main(int argc, char **argv)
                 sb_kctx ctx = {levels[l], nt};
                 for (int rep = -2; rep < reps; rep++) {
                     int c = (rep + 2) % ncopy;
-                    double t0 = now_s();
+                    double t0 = sb_now_s();
                     sb_matmul(&ctx, y, x, w[c], t, 1, n, k);
-                    if (rep >= 0) times[rep] = now_s() - t0;
+                    if (rep >= 0) times[rep] = sb_now_s() - t0;
                 }
-                double gbs = (double)bytes / median(times, reps) / 1e9;
+                double gbs = (double)bytes / sb_median(times, reps) / 1e9;
                 printf(" %6.1f (%3.0f%%)", gbs, 100 * gbs / bw);
             }
             if (t == SB_TYPE_F32) {
                 for (int rep = -2; rep < reps; rep++) {
                     int c = (rep + 2) % ncopy;
-                    double t0 = now_s();
+                    double t0 = sb_now_s();
                     cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)k, 1.0f, w[c], (int)k, x, 1, 0.0f, y, 1);
-                    if (rep >= 0) times[rep] = now_s() - t0;
+                    if (rep >= 0) times[rep] = sb_now_s() - t0;
                 }
-                double gbs = (double)bytes / median(times, reps) / 1e9;
+                double gbs = (double)bytes / sb_median(times, reps) / 1e9;
                 printf(" %6.1f (%3.0f%%)", gbs, 100 * gbs / bw);
             }
             printf("\n");
@@ -200,25 +182,25 @@ int main(int argc, char **argv)
             sb_kctx ctx = {levels[l], nt};
             int done = 0;
             for (int rep = -1; rep < preps; rep++) {
-                double t0 = now_s();
+                double t0 = sb_now_s();
                 sb_matmul(&ctx, y, x, w, t, m, n, k);
-                double dt = now_s() - t0;
+                double dt = sb_now_s() - t0;
                 if (rep >= 0) times[done++] = dt;
                 if (dt > 5.0) { /* a slow path: one timed call is enough */
                     if (!done) times[done++] = dt;
                     break;
                 }
             }
-            printf(" %9.1f", flop / median(times, done) / 1e9);
+            printf(" %9.1f", flop / sb_median(times, done) / 1e9);
         }
         if (t == SB_TYPE_F32) {
             for (int rep = -1; rep < preps; rep++) {
-                double t0 = now_s();
+                double t0 = sb_now_s();
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)n, (int)k, 1.0f, x, (int)k, w, (int)k,
                             0.0f, y, (int)n);
-                if (rep >= 0) times[rep] = now_s() - t0;
+                if (rep >= 0) times[rep] = sb_now_s() - t0;
             }
-            printf(" %14.1f", flop / median(times, preps) / 1e9);
+            printf(" %14.1f", flop / sb_median(times, preps) / 1e9);
         }
         printf("\n");
         fflush(stdout);

@@ -16,27 +16,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "harness/measure.h"
 #include "kernels/kernels.h"
 #include "kernels/vulkan/vk.h"
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 static void fill(float *x, size_t n, uint64_t *seed)
 {
@@ -97,14 +79,14 @@ static int time_matmul(sb_vk *vk, sb_type t, int64_t m, int64_t n, int64_t k, in
     }
     sb_kctx cpu = {sb_isa_default(), 0};
     for (int r = 0; r <= reps && !st; r++) {
-        double t0 = now_s();
+        double t0 = sb_now_s();
         st = sb_matmul(&cpu, Y, X, W, t, m, n, k);
-        if (r > 0) cv[r - 1] = now_s() - t0;
+        if (r > 0) cv[r - 1] = sb_now_s() - t0;
     }
     if (!st) {
-        out->dev = median(dv, reps);
-        out->host = median(hv, reps);
-        out->cpu = median(cv, reps);
+        out->dev = sb_median(dv, reps);
+        out->host = sb_median(hv, reps);
+        out->cpu = sb_median(cv, reps);
         *wbytes = wb;
     }
     sb_vk_buf_free(vk, bw);
@@ -151,14 +133,14 @@ static int time_attention(sb_vk *vk, int64_t ctx, int reps, timing3 *out, size_t
     }
     sb_kctx cpu = {sb_isa_default(), 0};
     for (int r = 0; r <= reps && !st; r++) {
-        double t0 = now_s();
+        double t0 = sb_now_s();
         st = sb_attention(&cpu, o, q, K, V, &p);
-        if (r > 0) cv[r - 1] = now_s() - t0;
+        if (r > 0) cv[r - 1] = sb_now_s() - t0;
     }
     if (!st) {
-        out->dev = median(dv, reps);
-        out->host = median(hv, reps);
-        out->cpu = median(cv, reps);
+        out->dev = sb_median(dv, reps);
+        out->host = sb_median(hv, reps);
+        out->cpu = sb_median(cv, reps);
         *kv_bytes = 4 * nkv; /* K and V, 2 bytes per element each */
     }
     sb_vk_buf_free(vk, bk);
