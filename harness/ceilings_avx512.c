@@ -55,6 +55,7 @@ __attribute__((target("avx512vnni"))) int32_t sb_vnni_loop_avx512(int64_t iters)
 #pragma GCC unroll 16
         for (int i = 0; i < SB_VNNI_CHAINS; i++) a[i] = _mm512_dpbusd_epi32(a[i], u, s);
     __m512i t = a[0];
-    for (int i = 1; i < SB_VNNI_CHAINS; i++) t = _mm512_add_epi32(t, a[i]);
-    return _mm512_reduce_add_epi32(t);
+    for (int i = 1; i < SB_VNNI_CHAINS; i++) t = _mm512_add_epi32(t, a[i]); /* wraps: defined */
+    /* one lane is enough to keep the work; _mm512_reduce_add_epi32 adds in C ints (UB on overflow) */
+    return _mm_cvtsi128_si32(_mm512_castsi512_si128(t));
 }
