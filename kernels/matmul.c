@@ -11,9 +11,10 @@
  *   weights once; prefill walks tiles of N_TILE weight rows, each tile reused by every block of
  *   SB_MR X rows while it sits in L2. Which kernel serves which (level, format) is the data in
  *   `kernel_table`. Three routes bypass the row-dot kernels for prefill: F32 weights with m > 1
- *   go to the F32 GEMM (sb_gemm_f32), F16/BF16 with m >= GEMM_MIN_M through it as converted
- *   tiles, and the quantized formats with m >= QGEMM_MIN_M on AVX-512 VNNI to the packed int8
- *   GEMM (kernels/qgemm.c). Small products run on one thread.
+ *   go to the F32 GEMM (sb_gemm_f32), F16/BF16 with m >= GEMM_MIN_M through it (widened while
+ *   it packs them, sb_gemm_half), and the quantized formats with m >= QGEMM_MIN_M on AVX-512
+ *   VNNI to the packed int8 GEMM (kernels/qgemm.c). Decode (m = 1) uses four-row kernels where a
+ *   level has them (kernels/cpu/decode_avx512.c). Small products run on one thread.
  */
 #include <stdlib.h>
 #include <string.h>
