@@ -50,6 +50,10 @@ endif
 GIT_DESCRIBE := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 CPPFLAGS += -DSB_GIT_DESCRIBE='"$(GIT_DESCRIBE)"' -DSB_BUILD_CFLAGS='"$(strip $(BASE_CFLAGS) $(CFLAGS))"' \
             -DSB_BUILD_CC='"$(CC)"'
+# The objects that print the commit are rebuilt when it changes: a stamp file holds the last
+# `git describe` and is rewritten only when that differs.
+GIT_STAMP := $(BUILD)/gen/git-describe
+$(shell mkdir -p $(BUILD)/gen && { [ "$$(cat $(GIT_STAMP) 2>/dev/null)" = '$(GIT_DESCRIBE)' ] || echo '$(GIT_DESCRIBE)' > $(GIT_STAMP); })
 
 LIB_DIRS := harness kernels kernels/cpu kernels/vulkan gguf tokenizer runtime datasets evals bench reports
 LIB_SRCS := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c))
@@ -79,6 +83,7 @@ all: $(BIN) $(TEST_BINS)
 
 -include $(wildcard */module.mk */*/module.mk)
 
+$(BUILD)/obj/harness/results.o $(BUILD)/obj/harness/hw.o $(BUILD)/obj/cli/cmd_version.o: $(GIT_STAMP)
 $(BUILD)/obj/%.o: %.c | $(GENERATED)
 	@mkdir -p $(dir $@)
 	$(say) CC $<
