@@ -1,5 +1,5 @@
 /* The int8 prefill GEMM for quantized weights (the math and the panel layout are in
- * kernels/qgemm_impl.h).
+ * kernels/qgemm_impl.h; measured in the header of kernels/cpu/qgemm_avx512.c).
  *
  * Why: the row-dot kernels (kernels/cpu/matmul_avx512.c) reduce each output horizontally and
  * unpack every weight block once per 4 X rows; for prefill that caps them far below what
@@ -9,7 +9,6 @@
  * 4 X rows, and the inner loop is loads, broadcasts and vpdpbusd.
  */
 #include <stdlib.h>
-#include <string.h>
 
 #include "kernels/qgemm_impl.h"
 

@@ -8,7 +8,9 @@
  * the int32 sums are converted once and scaled into f32 accumulators:
  *   acc += f32(isum) · (S · dx)   [+ C · (dx·Σqx) for Q4_K/Q5_K]
  * Per group of 32 that is 8 vpdpbusd per (X row, 16 weight rows) against 3–4 float operations.
- */
+ * Measured here (4096×14336, m = 512, 2 threads): 470–590 GOP/s, about half of the vpdpbusd peak
+ * `slmbench hw` measures; removing the per-group float work lifted it by only ~7 %, and 6 or 8
+ * X rows per call (12 or 16 int32 chains) or k slices sized for L1 changed nothing measurable. */
 #include <immintrin.h>
 #include <string.h>
 
