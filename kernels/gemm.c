@@ -169,39 +169,39 @@ static void gemm_slab(const gemm_job *j, float *ap, atomic_int *flags, int64_t i
 static int gemm_run(const sb_kctx *ctx, const sb_gemm_kernel *kr, float *Y, const float *X, const void *W, sb_type wt,
                     int64_t m, int64_t n, int64_t k);
 
-int sb_gemm_f32(const sb_kctx *ctx, float *Y, const float *X, const float *W, int64_t m, int64_t n,
-                int64_t k)
+/* Both entry points: W of type wt (f32, f16 or bf16). Argument checks, the empty cases, then
+ * the level's kernel; f32 on a level without one (ref, neon) runs the plain loop. */
+static int gemm_any(const sb_kctx *ctx, float *Y, const float *X, const void *W, sb_type wt, int64_t m, int64_t n,
+                    int64_t k)
 {
-    if (!ctx || (unsigned)ctx->isa >= SB_ISA_COUNT || !sb_isa_supported(ctx->isa) || !Y || !X || !W ||
-        m < 0 || n < 0 || k < 0)
+    if (!ctx || (unsigned)ctx->isa >= SB_ISA_COUNT || !sb_isa_supported(ctx->isa) || !Y || !X || !W || m < 0 ||
+        n < 0 || k < 0 || (wt != SB_TYPE_F32 && wt != SB_TYPE_F16 && wt != SB_TYPE_BF16))
         return SB_KERR_ARG;
+    const sb_gemm_kernel *kr = kernel_for(ctx->isa);
+    if (wt != SB_TYPE_F32 && (!kr || !kr->pack_half)) return SB_KERR_UNSUPPORTED;
     if (m == 0 || n == 0) return SB_KOK;
     if (k == 0) {
         memset(Y, 0, sizeof(float) * (size_t)m * (size_t)n);
         return SB_KOK;
     }
-    const sb_gemm_kernel *kr = kernel_for(ctx->isa);
     if (!kr) { /* ref, or a level without a GEMM kernel yet (neon) */
         gemm_ref(Y, X, W, m, n, k);
         return SB_KOK;
     }
-    return gemm_run(ctx, kr, Y, X, W, SB_TYPE_F32, m, n, k);
+    return gemm_run(ctx, kr, Y, X, W, wt, m, n, k);
+}
+
+int sb_gemm_f32(const sb_kctx *ctx, float *Y, const float *X, const float *W, int64_t m, int64_t n,
+                int64_t k)
+{
+    return gemm_any(ctx, Y, X, W, SB_TYPE_F32, m, n, k);
 }
 
 int sb_gemm_half(const sb_kctx *ctx, float *Y, const float *X, const void *W, sb_type wt, int64_t m, int64_t n,
                  int64_t k)
 {
-    if (!ctx || (unsigned)ctx->isa >= SB_ISA_COUNT || !sb_isa_supported(ctx->isa) || !Y || !X || !W || m < 0 ||
-        n < 0 || k < 0 || (wt != SB_TYPE_F16 && wt != SB_TYPE_BF16))
-        return SB_KERR_ARG;
-    const sb_gemm_kernel *kr = kernel_for(ctx->isa);
-    if (!kr || !kr->pack_half) return SB_KERR_UNSUPPORTED;
-    if (m == 0 || n == 0) return SB_KOK;
-    if (k == 0) {
-        memset(Y, 0, sizeof(float) * (size_t)m * (size_t)n);
-        return SB_KOK;
-    }
-    return gemm_run(ctx, kr, Y, X, W, wt, m, n, k);
+    if (wt != SB_TYPE_F16 && wt != SB_TYPE_BF16) return SB_KERR_ARG;
+    return gemm_any(ctx, Y, X, W, wt, m, n, k);
 }
 
 static int gemm_run(const sb_kctx *ctx, const sb_gemm_kernel *kr, float *Y, const float *X, const void *W, sb_type wt,

@@ -17,7 +17,7 @@
  *   rows <= r < R. (A transpose of a rows×kc slab into R-wide micro-panel order.) R is MR or NR,
  *   rows <= R; dst is 64-byte aligned and may be written up to 16 floats past R·kc.
  *
- * Half-precision packing (optional: NULL where a level has none)
+ * Half-precision packing
  *   pack_half(dst, src, ld, rows, R, kc, bf16): the same from f16 (bf16 != 0: bf16) elements,
  *   widened to f32 exactly on the way, so F16/BF16 weights need no converted copy.
  */

@@ -19,8 +19,8 @@ int sb_gemm_f32(const sb_kctx *ctx, float *Y, const float *X, const float *W, in
                 int64_t k);
 
 /* The same with f16 or bf16 W, widened to f32 (exactly) while the GEMM packs it: no converted
- * copy of W. SB_KERR_UNSUPPORTED where the level has no half-precision packing (the caller
- * converts tiles itself); otherwise as sb_gemm_f32. */
+ * copy of W. SB_KERR_UNSUPPORTED on a level without a GEMM kernel (ref, neon); otherwise as
+ * sb_gemm_f32. */
 int sb_gemm_half(const sb_kctx *ctx, float *Y, const float *X, const void *W, sb_type wt, int64_t m, int64_t n,
                  int64_t k);
 

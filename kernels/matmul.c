@@ -372,36 +372,9 @@ static int matmul_kernel(const kernel_entry *e, float *Y, const float *X, const 
 
 /* Prefill with f16 or bf16 weights goes through the F32 GEMM (register-blocked over both X and W
  * rows, and exact in X, where vdpbf16ps would round X to bf16): sb_gemm_half widens W while it
- * packs it (2048×5632, m = 512, 2 threads: ~215 GFLOP/s against ~180 for converted tiles; the
- * row-dot kernels reached 22–33). Where a level has no half packing, this fallback widens tiles
- * of GEMM_TILE weight rows into a buffer (4 MiB of f32 per 1024 elements of k) first. */
-#define GEMM_TILE 1024
+ * packs it (2048×5632, m = 512, 2 threads: ~215 GFLOP/s against ~180 for widening tiles into a
+ * buffer first; the row-dot kernels reached 22–33). */
 #define GEMM_MIN_M 32
-
-static int matmul_half_via_gemm(const sb_kctx *ctx, float *Y, const float *X, const void *W, sb_type t, int64_t m, int64_t n,
-                               int64_t k, size_t wrow_bytes, int nt)
-{
-    int64_t tile = n < GEMM_TILE ? n : GEMM_TILE;
-    float *wf = aligned_alloc(64, ((size_t)tile * (size_t)k * sizeof(float) + 63) / 64 * 64);
-    float *yt = malloc((size_t)m * (size_t)tile * sizeof(float));
-    int st = (wf && yt) ? SB_KOK : SB_KERR_NOMEM;
-    const uint8_t *w = W;
-    for (int64_t j0 = 0; j0 < n && st == SB_KOK; j0 += tile) {
-        int64_t nj = n - j0 < tile ? n - j0 : tile;
-        #pragma omp parallel for if (nt > 1) num_threads(nt) schedule(static)
-        for (int64_t j = 0; j < nj; j++)
-        {
-            const void *src = w + (size_t)(j0 + j) * wrow_bytes;
-            if (t == SB_TYPE_F16) sb_convert_f16_f32_avx2(src, wf + j * k, k);
-            else sb_dequantize_row(t, src, wf + j * k, k);
-        }
-        st = sb_gemm_f32(ctx, yt, X, wf, m, nj, k);
-        for (int64_t i = 0; i < m && st == SB_KOK; i++) memcpy(Y + i * n + j0, yt + i * nj, (size_t)nj * sizeof(float));
-    }
-    free(wf);
-    free(yt);
-    return st;
-}
 
 /* Prefill with quantized weights on AVX-512 VNNI: the packed int8 GEMM (kernels/qgemm.c). X is
  * quantized exactly as the reference does (Q8_0 or Q8_K). Below QGEMM_MIN_M rows the packing of
@@ -455,11 +428,8 @@ int sb_matmul(const sb_kctx *ctx, float *Y, const float *X, const void *W, sb_ty
     if ((double)m * (double)n * (double)k < SMALL_WORK) nt = 1;
     if (wtype == SB_TYPE_F32 && m > 1 && ctx->isa != SB_ISA_NEON) return sb_gemm_f32(ctx, Y, X, W, m, n, k);
 #if defined(__x86_64__)
-    if ((wtype == SB_TYPE_F16 || wtype == SB_TYPE_BF16) && m >= GEMM_MIN_M) {
-        st = sb_gemm_half(ctx, Y, X, W, wtype, m, n, k);
-        if (st != SB_KERR_UNSUPPORTED) return st;
-        return matmul_half_via_gemm(ctx, Y, X, W, wtype, m, n, k, wrow_bytes, nt);
-    }
+    if ((wtype == SB_TYPE_F16 || wtype == SB_TYPE_BF16) && m >= GEMM_MIN_M)
+        return sb_gemm_half(ctx, Y, X, W, wtype, m, n, k);
 #endif
 #if defined(__x86_64__)
     if (ctx->isa == SB_ISA_AVX512 && m >= QGEMM_MIN_M && sb_qgemm_supported(wtype) && cpu_has(FEAT_VNNI))

@@ -148,8 +148,6 @@ void sb_rowdot_q6_K_avx2(const void *w, const sb_act *x, int64_t r0, int nr, flo
 void sb_quantize_act_q8_0_avx2(const float *x, int64_t nb, int8_t *q, float *d, int16_t *s, int32_t *start,
                                float *dexp, int offset);
 void sb_quantize_act_q8_K_avx2(const float *x, int64_t nb, int8_t *q, float *d, int16_t *bsums);
-/* n halves to f32 (F16C), exact. */
-void sb_convert_f16_f32_avx2(const uint16_t *src, float *dst, int64_t n);
 
 void sb_rowdot_f32_avx512(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
 void sb_rowdot_f16_avx512(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);

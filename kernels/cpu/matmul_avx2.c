@@ -417,10 +417,3 @@ void sb_quantize_act_q8_K_avx2(const float *x, int64_t nb, int8_t *q, float *d, 
     }
 }
 
-/* n halves → f32 with vcvtph2ps (exact, like sb_fp16_to_fp32). */
-void sb_convert_f16_f32_avx2(const uint16_t *src, float *dst, int64_t n)
-{
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(src + i))));
-    for (; i < n; i++) dst[i] = half(src[i]);
-}
