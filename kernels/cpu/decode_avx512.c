@@ -11,6 +11,7 @@
  */
 #include <immintrin.h>
 
+#include "kernels/cpu/simd_avx512.h"
 #include "kernels/matmul_impl.h"
 
 #define INLINE static inline __attribute__((always_inline))
@@ -19,13 +20,6 @@
  * 256 B was ~15 % slower than 768–3072; 2048 best for Q4_0 by a few %, neutral for Q8_0/F16. */
 #define STREAM_AHEAD 2048
 
-INLINE __m512 load16(const void *w, int64_t i, sb_type t, __mmask16 mask)
-{
-    if (t == SB_TYPE_F32) return _mm512_maskz_loadu_ps(mask, (const float *)w + i);
-    __m256i h = _mm256_maskz_loadu_epi16(mask, (const uint16_t *)w + i);
-    if (t == SB_TYPE_F16) return _mm512_cvtph_ps(h);
-    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-}
 
 INLINE void float4(const void *w, size_t ws, const sb_act *x, float y[4], sb_type t)
 {
@@ -45,15 +39,15 @@ INLINE void float4(const void *w, size_t ws, const sb_act *x, float y[4], sb_typ
         __m512 x0 = _mm512_loadu_ps(xr + i), x1 = _mm512_loadu_ps(xr + i + 16);
 #pragma GCC unroll 4
         for (int c = 0; c < 4; c++) {
-            acc[c][0] = _mm512_fmadd_ps(load16(wr[c], i, t, 0xffff), x0, acc[c][0]);
-            acc[c][1] = _mm512_fmadd_ps(load16(wr[c], i + 16, t, 0xffff), x1, acc[c][1]);
+            acc[c][0] = _mm512_fmadd_ps(vload_widen(wr[c], i, t, 0xffff), x0, acc[c][0]);
+            acc[c][1] = _mm512_fmadd_ps(vload_widen(wr[c], i + 16, t, 0xffff), x1, acc[c][1]);
         }
     }
     for (; i < k; i += 16) {
         __mmask16 mask = k - i >= 16 ? 0xffff : (__mmask16)((1u << (k - i)) - 1);
         __m512 xv = _mm512_maskz_loadu_ps(mask, xr + i);
 #pragma GCC unroll 4
-        for (int c = 0; c < 4; c++) acc[c][0] = _mm512_fmadd_ps(load16(wr[c], i, t, mask), xv, acc[c][0]);
+        for (int c = 0; c < 4; c++) acc[c][0] = _mm512_fmadd_ps(vload_widen(wr[c], i, t, mask), xv, acc[c][0]);
     }
     for (int c = 0; c < 4; c++) y[c] = _mm512_reduce_add_ps(_mm512_add_ps(acc[c][0], acc[c][1]));
 }

@@ -3,51 +3,14 @@
  * Contracts: kernels/gemm_impl.h. */
 #include <immintrin.h>
 
+#include "kernels/cpu/simd_avx512.h"
 #include "kernels/gemm_impl.h"
 
 enum { MR = 14, NR = 32 };
 
-/* Transposes the 16×16 block r[0..16) in place: r[j][i] ← r[i][j]. Four shuffle stages:
- * pairs, quads (within 128-bit lanes), then 128-bit lanes across registers twice. */
-static inline void transpose16(__m512 r[16])
-{
-    __m512 t[16], u[16];
-#pragma GCC unroll 8
-    for (int i = 0; i < 16; i += 2) {
-        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-    }
-#pragma GCC unroll 4
-    for (int i = 0; i < 16; i += 4) {
-        u[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
-        u[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xEE);
-        u[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
-        u[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
-    }
-    /* u[4g + q], 128-bit lane L, holds column 4L + q of rows 4g .. 4g+3 */
-#pragma GCC unroll 4
-    for (int q = 0; q < 4; q++) {
-        __m512 w0 = _mm512_shuffle_f32x4(u[q], u[4 + q], 0x88);
-        __m512 w1 = _mm512_shuffle_f32x4(u[q], u[4 + q], 0xDD);
-        __m512 x0 = _mm512_shuffle_f32x4(u[8 + q], u[12 + q], 0x88);
-        __m512 x1 = _mm512_shuffle_f32x4(u[8 + q], u[12 + q], 0xDD);
-        r[q] = _mm512_shuffle_f32x4(w0, x0, 0x88);
-        r[8 + q] = _mm512_shuffle_f32x4(w0, x0, 0xDD);
-        r[4 + q] = _mm512_shuffle_f32x4(w1, x1, 0x88);
-        r[12 + q] = _mm512_shuffle_f32x4(w1, x1, 0xDD);
-    }
-}
-
 /* Packing (contract in gemm_impl.h): groups of 16 source rows are read 16 elements at a time,
  * transposed in registers and stored as 16-float runs, masked to the R - r0 lanes of the group.
  * `t` (a constant after inlining) is the source element type: f32, or f16/bf16 widened on load. */
-static inline __attribute__((always_inline)) __m512 load_row16(const void *src, int64_t off, __mmask16 m, sb_type t)
-{
-    if (t == SB_TYPE_F32) return _mm512_maskz_loadu_ps(m, (const float *)src + off);
-    __m256i h = _mm256_maskz_loadu_epi16(m, (const uint16_t *)src + off);
-    if (t == SB_TYPE_F16) return _mm512_cvtph_ps(h);
-    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-}
 
 static inline __attribute__((always_inline)) void pack_any(float *dst, const void *src, int64_t ld, int rows, int R,
                                                            int64_t kc, sb_type t)
@@ -67,10 +30,10 @@ static inline __attribute__((always_inline)) void pack_any(float *dst, const voi
             __m512 v[16];
 #pragma GCC unroll 16
             for (int i = 0; i < 16; i++) {
-                v[i] = load_row16(s + i * ld * es, p, rm[i], t);
+                v[i] = vload_widen(s + i * ld * es, p, t, rm[i]);
                 _mm_prefetch(s + (i * ld + p + 512) * es, _MM_HINT_T1); /* 512 elements ahead into L2 */
             }
-            transpose16(v);
+            vtranspose16(v);
             float *d = dst + p * R + r0;
 #pragma GCC unroll 16
             for (int j = 0; j < 16; j++) _mm512_mask_storeu_ps(d + j * R, wm, v[j]);
@@ -79,8 +42,8 @@ static inline __attribute__((always_inline)) void pack_any(float *dst, const voi
             __mmask16 cm = (__mmask16)((1u << (kc - kc16)) - 1);
             __m512 v[16];
 #pragma GCC unroll 16
-            for (int i = 0; i < 16; i++) v[i] = load_row16(s + i * ld * es, kc16, rm[i] & cm, t);
-            transpose16(v);
+            for (int i = 0; i < 16; i++) v[i] = vload_widen(s + i * ld * es, kc16, t, rm[i] & cm);
+            vtranspose16(v);
             float *d = dst + kc16 * R + r0;
             for (int j = 0; j < kc - kc16; j++) _mm512_mask_storeu_ps(d + j * R, wm, v[j]);
         }

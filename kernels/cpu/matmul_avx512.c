@@ -19,6 +19,7 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "kernels/cpu/simd_avx512.h"
 #include "kernels/matmul_impl.h"
 
 #define INLINE static inline __attribute__((always_inline))
@@ -62,14 +63,6 @@ INLINE void prefetch_ahead(const void *p, int bytes)
 
 /* ---------------------------------------------------------------- float formats */
 
-/* 16 weights as f32 (masked: lanes outside `mask` read nothing and are 0). */
-INLINE __m512 load16(const void *w, int64_t i, sb_type t, __mmask16 mask)
-{
-    if (t == SB_TYPE_F32) return _mm512_maskz_loadu_ps(mask, (const float *)w + i);
-    __m256i h = _mm256_maskz_loadu_epi16(mask, (const uint16_t *)w + i);
-    if (t == SB_TYPE_F16) return _mm512_cvtph_ps(h);
-    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-}
 
 /* Decode (NR = NW = 1): four accumulators to keep loads in flight. Otherwise one accumulator
  * per (X row, weight row): NR·NW independent FMA chains. */
@@ -90,22 +83,13 @@ INLINE void float_rows(const void *w, size_t ws, const sb_act *x, int64_t r0, fl
         for (; i + 64 <= k; i += 64)
 #pragma GCC unroll 4
             for (int u = 0; u < 4; u++)
-                acc[0][u] = _mm512_fmadd_ps(load16(w, i + 16 * u, t, 0xffff), _mm512_loadu_ps(xr[0] + i + 16 * u), acc[0][u]);
-    }
-    if (NR == 1 && NW == 2) { /* decode over two weight rows: two chains per weight row */
-        for (; i + 32 <= k; i += 32) {
-            __m512 x0 = _mm512_loadu_ps(xr[0] + i), x1 = _mm512_loadu_ps(xr[0] + i + 16);
-            acc[0][0] = _mm512_fmadd_ps(load16(wr[0], i, t, 0xffff), x0, acc[0][0]);
-            acc[0][1] = _mm512_fmadd_ps(load16(wr[1], i, t, 0xffff), x0, acc[0][1]);
-            acc[0][2] = _mm512_fmadd_ps(load16(wr[0], i + 16, t, 0xffff), x1, acc[0][2]);
-            acc[0][3] = _mm512_fmadd_ps(load16(wr[1], i + 16, t, 0xffff), x1, acc[0][3]);
-        }
+                acc[0][u] = _mm512_fmadd_ps(vload_widen(w, i + 16 * u, t, 0xffff), _mm512_loadu_ps(xr[0] + i + 16 * u), acc[0][u]);
     }
     for (; i < k; i += 16) {
         __mmask16 mask = k - i >= 16 ? 0xffff : (__mmask16)((1u << (k - i)) - 1);
         __m512 wv[2];
 #pragma GCC unroll 2
-        for (int c = 0; c < NW; c++) wv[c] = load16(wr[c], i, t, mask);
+        for (int c = 0; c < NW; c++) wv[c] = vload_widen(wr[c], i, t, mask);
 #pragma GCC unroll 4
         for (int r = 0; r < NR; r++) {
             __m512 xv = _mm512_maskz_loadu_ps(mask, xr[r] + i);
@@ -118,8 +102,8 @@ INLINE void float_rows(const void *w, size_t ws, const sb_act *x, int64_t r0, fl
         if (NW == 1) {
             y[r * ldy] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(acc[r][0], acc[r][1]), _mm512_add_ps(acc[r][2], acc[r][3])));
         } else {
-            y[r * ldy] = _mm512_reduce_add_ps(_mm512_add_ps(acc[r][0], acc[r][2]));
-            y[r * ldy + 1] = _mm512_reduce_add_ps(_mm512_add_ps(acc[r][1], acc[r][3]));
+            y[r * ldy] = _mm512_reduce_add_ps(acc[r][0]);
+            y[r * ldy + 1] = _mm512_reduce_add_ps(acc[r][1]);
         }
     }
 }

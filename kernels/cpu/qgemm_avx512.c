@@ -14,6 +14,7 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "kernels/cpu/simd_avx512.h"
 #include "kernels/qgemm_impl.h"
 
 #define INLINE static inline __attribute__((always_inline))
@@ -111,30 +112,6 @@ static void unpack_row(sb_type t, const void *w, int64_t k, uint8_t *u, float *S
     }
 }
 
-/* 16 rows × 16 int32 words: in[r] word w → out[w] word r. Words are first transposed within
- * each 128-bit lane (4 rows × 4 words), then the 4×4 grid of 128-bit blocks across registers. */
-INLINE void transpose16(__m512i v[16])
-{
-    __m512i t[16], u[16];
-    for (int i = 0; i < 16; i += 2) {
-        t[i] = _mm512_unpacklo_epi32(v[i], v[i + 1]);     /* per lane: a0 b0 a1 b1 */
-        t[i + 1] = _mm512_unpackhi_epi32(v[i], v[i + 1]); /*           a2 b2 a3 b3 */
-    }
-    for (int i = 0; i < 16; i += 4) { /* u[i + q], lane l: word 4l + q of rows i .. i+3 */
-        u[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
-        u[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
-        u[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
-        u[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
-    }
-    for (int q = 0; q < 4; q++) { /* word 4l + q, lane i ← u[4i + q], lane l */
-        __m512i x0 = _mm512_shuffle_i32x4(u[q], u[4 + q], 0x44), x1 = _mm512_shuffle_i32x4(u[q], u[4 + q], 0xee);
-        __m512i x2 = _mm512_shuffle_i32x4(u[8 + q], u[12 + q], 0x44), x3 = _mm512_shuffle_i32x4(u[8 + q], u[12 + q], 0xee);
-        v[q] = _mm512_shuffle_i32x4(x0, x2, 0x88);
-        v[4 + q] = _mm512_shuffle_i32x4(x0, x2, 0xdd);
-        v[8 + q] = _mm512_shuffle_i32x4(x1, x3, 0x88);
-        v[12 + q] = _mm512_shuffle_i32x4(x1, x3, 0xdd);
-    }
-}
 
 /* Row stride of the unpacked rows in scratch: k plus one cache line, so that the 16 rows one
  * transpose reads do not all fall into the same few L1 sets (k is often a power of two). */
@@ -149,12 +126,12 @@ INLINE void interleave(uint8_t *dst, size_t group_bytes, const uint8_t *u, int64
         int words = k - e0 >= 64 ? 16 : (int)(k - e0) / 4; /* k is a multiple of 32 */
         __mmask16 mask = (__mmask16)((1u << words) - 1);
         for (int h = 0; h < QG_NP / 16; h++) {
-            __m512i v[16];
-            for (int r = 0; r < 16; r++) v[r] = _mm512_maskz_loadu_epi32(mask, u + (size_t)(16 * h + r) * U_STRIDE(k) + e0);
-            transpose16(v);
+            vf v[16]; /* 16 rows × 16 words of 4 quants, transposed as 32-bit elements */
+            for (int r = 0; r < 16; r++) v[r] = _mm512_maskz_loadu_ps(mask, u + (size_t)(16 * h + r) * U_STRIDE(k) + e0);
+            vtranspose16(v);
             uint8_t *base = dst + (size_t)(e0 / G) * group_bytes + 64 * h;
             for (int wd = 0; wd < words; wd++)
-                _mm512_store_si512(base + (size_t)(4 * wd / G) * group_bytes + (size_t)(4 * wd % G / 4) * 4 * QG_NP, v[wd]);
+                _mm512_store_ps(base + (size_t)(4 * wd / G) * group_bytes + (size_t)(4 * wd % G / 4) * 4 * QG_NP, v[wd]);
         }
     }
 }

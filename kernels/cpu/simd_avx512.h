@@ -7,6 +7,8 @@
 #include <immintrin.h>
 #include <stdint.h>
 
+#include "kernels/kernels.h"
+
 typedef __m512 vf;
 enum { VL = 16 };
 
@@ -32,6 +34,46 @@ static inline vf vload_part(const float *p, int n) { return _mm512_maskz_loadu_p
 static inline void vstore_part(float *p, vf v, int n) { _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1), v); }
 /* VL halves → floats */
 static inline vf vload_f16(const uint16_t *p) { return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(const void *)p)); }
+/* 16 elements of type t (f32, f16 or bf16) from element i of w, widened to f32; lanes outside
+ * mask read nothing and are 0 */
+static inline __attribute__((always_inline)) vf vload_widen(const void *w, int64_t i, sb_type t, __mmask16 mask)
+{
+    if (t == SB_TYPE_F32) return _mm512_maskz_loadu_ps(mask, (const float *)w + i);
+    __m256i h = _mm256_maskz_loadu_epi16(mask, (const uint16_t *)w + i);
+    if (t == SB_TYPE_F16) return _mm512_cvtph_ps(h);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+/* Transposes the 16×16 block r[0..16) of 32-bit elements in place: r[j][i] ← r[i][j]. Four shuffle stages:
+ * pairs, quads (within 128-bit lanes), then 128-bit lanes across registers twice. */
+static inline void vtranspose16(vf r[16])
+{
+    __m512 t[16], u[16];
+#pragma GCC unroll 8
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < 16; i += 4) {
+        u[i] = _mm512_shuffle_ps(t[i], t[i + 2], 0x44);
+        u[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], 0xEE);
+        u[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        u[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+    }
+    /* u[4g + q], 128-bit lane L, holds column 4L + q of rows 4g .. 4g+3 */
+#pragma GCC unroll 4
+    for (int q = 0; q < 4; q++) {
+        __m512 w0 = _mm512_shuffle_f32x4(u[q], u[4 + q], 0x88);
+        __m512 w1 = _mm512_shuffle_f32x4(u[q], u[4 + q], 0xDD);
+        __m512 x0 = _mm512_shuffle_f32x4(u[8 + q], u[12 + q], 0x88);
+        __m512 x1 = _mm512_shuffle_f32x4(u[8 + q], u[12 + q], 0xDD);
+        r[q] = _mm512_shuffle_f32x4(w0, x0, 0x88);
+        r[8 + q] = _mm512_shuffle_f32x4(w0, x0, 0xDD);
+        r[4 + q] = _mm512_shuffle_f32x4(w1, x1, 0x88);
+        r[12 + q] = _mm512_shuffle_f32x4(w1, x1, 0xDD);
+    }
+}
+
 /* swaps lanes 2i and 2i+1 (rope NORMAL pairs) */
 static inline vf vswap_pairs(vf v) { return _mm512_permute_ps(v, 0xB1); }
 
