@@ -259,37 +259,23 @@ static size_t last_level_cache_bytes(void)
     return (size_t)c;
 }
 
-static double fma_gflops(int threads, int avx512)
+/* Compute peak over `threads` threads, in G operations per second: FP32 FMAs (2 flops each;
+ * avx512 or avx2 loop) or, with int8 set, vpdpbusd int8 multiply-adds (2 ops each). Each thread
+ * runs the loop; the slowest thread's time bounds the aggregate rate. Best of 4 after a first
+ * repetition that ramps the clock. */
+static double peak_gops(int threads, int avx512, int int8)
 {
-    /* Each thread runs the loop; the slowest thread's time bounds the aggregate rate. */
-    const int64_t iters = 20 * 1000 * 1000;
-    const double flops_per_thread = (double)iters * SB_FMA_CHAINS * (avx512 ? 16 : 8) * 2;
+    const int64_t iters = int8 ? 10 * 1000 * 1000 : 20 * 1000 * 1000;
+    const double ops_per_thread =
+        int8 ? (double)iters * SB_VNNI_CHAINS * 16 * 4 * 2 : (double)iters * SB_FMA_CHAINS * (avx512 ? 16 : 8) * 2;
     double best = 0;
     volatile float sink = 0;
     for (int rep = 0; rep < 5; rep++) {
         double t0 = sb_now_s();
 #pragma omp parallel num_threads(threads) reduction(+ : sink)
-        sink += avx512 ? sb_fma_loop_avx512(iters) : sb_fma_loop_avx2(iters);
-        double dt = sb_now_s() - t0;
-        double g = flops_per_thread * threads / dt * 1e-9;
-        if (rep > 0 && g > best) best = g; /* the first repetition ramps the clock */
-    }
-    (void)sink;
-    return best;
-}
-
-static double int8_gops(int threads)
-{
-    const int64_t iters = 10 * 1000 * 1000;
-    const double ops_per_thread = (double)iters * SB_VNNI_CHAINS * 16 * 4 * 2;
-    double best = 0;
-    volatile int32_t sink = 0;
-    for (int rep = 0; rep < 5; rep++) {
-        double t0 = sb_now_s();
-#pragma omp parallel num_threads(threads) reduction(+ : sink)
-        sink += sb_vnni_loop_avx512(iters);
+        sink += int8 ? (float)sb_vnni_loop_avx512(iters) : avx512 ? sb_fma_loop_avx512(iters) : sb_fma_loop_avx2(iters);
         double g = ops_per_thread * threads / (sb_now_s() - t0) * 1e-9;
-        if (rep > 0 && g > best) best = g; /* the first repetition ramps the clock */
+        if (rep > 0 && g > best) best = g;
     }
     (void)sink;
     return best;
@@ -357,12 +343,12 @@ int sb_hw_measure_ceilings(int n_threads, sb_ceilings *out)
     if (!avx512 && !avx2) return -1; /* the ceilings loops are x86 SIMD; other CPUs: not measured */
     out->threads = threads;
     out->isa = avx512 ? "avx512" : "avx2";
-    out->fma_gflops_1t = fma_gflops(1, avx512);
-    out->fma_gflops_all = threads > 1 ? fma_gflops(threads, avx512) : out->fma_gflops_1t;
+    out->fma_gflops_1t = peak_gops(1, avx512, 0);
+    out->fma_gflops_all = threads > 1 ? peak_gops(threads, avx512, 0) : out->fma_gflops_1t;
 #if defined(__x86_64__)
     if (avx512 && __builtin_cpu_supports("avx512vnni")) {
-        out->int8_gops_1t = int8_gops(1);
-        out->int8_gops_all = threads > 1 ? int8_gops(threads) : out->int8_gops_1t;
+        out->int8_gops_1t = peak_gops(1, 1, 1);
+        out->int8_gops_all = threads > 1 ? peak_gops(threads, 1, 1) : out->int8_gops_1t;
     }
 #endif
 
