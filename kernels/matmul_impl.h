@@ -172,6 +172,8 @@ void sb_rowdot2_q6_K_avx512(const void *w, size_t ws, const sb_act *x, int64_t r
 void sb_rowdot4_f32_avx512(const void *w, size_t ws, const sb_act *x, float y[4]);
 void sb_rowdot4_f16_avx512(const void *w, size_t ws, const sb_act *x, float y[4]);
 void sb_rowdot4_bf16_avx512(const void *w, size_t ws, const sb_act *x, float y[4]);
+void sb_rowdot4_q4_K_avx512vbmi(const void *w, size_t ws, const sb_act *x, float y[4]);
+void sb_rowdot4_q5_K_avx512vbmi(const void *w, size_t ws, const sb_act *x, float y[4]);
 void sb_rowdot4_q4_K_avx512(const void *w, size_t ws, const sb_act *x, float y[4]);
 void sb_rowdot4_q5_K_avx512(const void *w, size_t ws, const sb_act *x, float y[4]);
 void sb_rowdot4_q6_K_avx512(const void *w, size_t ws, const sb_act *x, float y[4]);

@@ -10,6 +10,7 @@
  * widened from f16 (vcvtph2ps) or bf16 (shift) on load. Two chains per row hide FMA latency.
  */
 #include <immintrin.h>
+#include <stddef.h>
 
 #include "kernels/cpu/simd_avx512.h"
 #include "kernels/matmul_impl.h"
@@ -185,4 +186,126 @@ __attribute__((target("avx512vbmi"))) void sb_rowdot4_q4_0_avx512vbmi(
     const void *w, size_t ws, const sb_act *x, float y[4])
 {
     q80_4(w, ws, x, y, 1);
+}
+
+/* ---------------------------------------------------------------- Q4_K / Q5_K (VNNI + VBMI) */
+
+/* X prepared as SB_ACT_Q8_K: int8 quants, per super-block an f32 scale xd and sixteen 16-sums.
+ * Row c of a super-block: Σ_j (d_c·sc_j·Σ q·x − dmin_c·mn_j·Σ x) · xd over its 8 sub-blocks j.
+ *
+ * What the four rows share is done once for all of them: their 16-byte headers (d, dmin, the 12
+ * packed scale bytes) sit in one register, one row per 128-bit lane, and are decoded in a dozen
+ * vector operations (scales then mins, 8 bytes each, per lane) instead of a scalar sequence per
+ * row; the min terms of two rows take one vpmaddwd against the 16-sums. Per 64-element chunk and
+ * row: the 32 quant bytes broadcast to both halves (upper half shifted by 4: high nibbles), one
+ * vpermb for the two sub-block scales, vpmaddubsw (quants · X) and vpdpwssd (· scales). */
+
+/* lanes 0-15 word value 0, lanes 16-31 value 1: the two sub-blocks of a chunk */
+#define HALVES _mm512_set_epi16(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+
+__attribute__((target("avx512vbmi"))) INLINE void k45_4(const void *w, size_t ws, const sb_act *x, float y[4],
+                                                          int has_high)
+{
+    const int64_t nb = x->k / SB_QK_K;
+    const size_t bs = has_high ? sizeof(sb_block_q5_K) : sizeof(sb_block_q4_K);
+    const size_t qs_at = has_high ? offsetof(sb_block_q5_K, qs) : offsetof(sb_block_q4_K, qs);
+    const uint8_t *wr[4];
+    __m512 acc[4], macc[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
+    for (int c = 0; c < 4; c++) {
+        wr[c] = (const uint8_t *)w + c * ws;
+        acc[c] = _mm512_setzero_ps();
+    }
+    const __m512i m3f = _mm512_set1_epi8(0x3f), m0f = _mm512_set1_epi8(0x0f), m03 = _mm512_set1_epi8(3);
+    const __m512i c_shift = _mm512_set4_epi32(4, 0, 4, 0);
+    const __m512i nib_shift = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(4), 1);
+    /* words 0..7: d, dmin of rows 0..3 (words 8c, 8c+1 of the header register) */
+    const __m512i dm_idx = _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 25,
+                                            24, 17, 16, 9, 8, 1, 0);
+    /* mins of rows 2p, 2p+1 as int16, each twice (sub-block j covers 16-sums 2j and 2j+1): byte
+     * 16·row + 8 + j of the decoded scales */
+    const __m512i mn_pat = _mm512_set_epi16(23, 23, 22, 22, 21, 21, 20, 20, 19, 19, 18, 18, 17, 17, 16, 16, 7, 7, 6, 6,
+                                            5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
+    const __m512i mn_idx[2] = {_mm512_add_epi16(mn_pat, _mm512_set1_epi16(8)),
+                               _mm512_add_epi16(mn_pat, _mm512_set1_epi16(40))};
+    const __mmask64 even = 0x5555555555555555ull; /* low bytes of int16 lanes */
+    for (int64_t b = 0; b < nb; b++) {
+        const size_t off = (size_t)b * bs;
+        /* a block spans 2.25 (Q4_K) or 2.75 (Q5_K) lines: prefetch at 0, 64, 128 leaves no line
+         * out, as consecutive blocks' prefetches are at most 64 bytes apart */
+#pragma GCC unroll 4
+        for (int c = 0; c < 4; c++)
+#pragma GCC unroll 3
+            for (int l = 0; l < 3; l++) _mm_prefetch((const char *)(wr[c] + off + STREAM_AHEAD + 64 * l), _MM_HINT_T0);
+        __m512i h = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)(wr[0] + off)));
+        h = _mm512_inserti32x4(h, _mm_loadu_si128((const __m128i *)(wr[1] + off)), 1);
+        h = _mm512_inserti32x4(h, _mm_loadu_si128((const __m128i *)(wr[2] + off)), 2);
+        h = _mm512_inserti32x4(h, _mm_loadu_si128((const __m128i *)(wr[3] + off)), 3);
+        /* per lane, dwords a|b|c = scale bytes 0-3, 4-7, 8-11 (header dwords 1, 2, 3):
+         *   sc 0-3 = a & 63, mn 0-3 = b & 63;
+         *   sc 4-7 = (c & 15) | (a >> 6) << 4, mn 4-7 = (c >> 4) | (b >> 6) << 4 */
+        __m512i ab = _mm512_shuffle_epi32(h, _MM_PERM_CBCB), cc = _mm512_shuffle_epi32(h, _MM_PERM_DDDD);
+        __m512i lo = _mm512_and_si512(ab, m3f);
+        __m512i hi = _mm512_or_si512(_mm512_and_si512(_mm512_srlv_epi32(cc, c_shift), m0f),
+                                     _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(ab, 6), m03), 4));
+        __m512i scmn = _mm512_unpacklo_epi32(lo, hi); /* per lane: sc0..7, mn0..7 (bytes) */
+        __m256 dm = _mm256_mul_ps(_mm256_cvtph_ps(_mm512_castsi512_si128(_mm512_permutexvar_epi16(dm_idx, h))),
+                                  _mm256_set1_ps(x->d[b]));
+        __m512 dm512 = _mm512_castps256_ps512(dm); /* d·xd, dmin·xd of rows 0..3 */
+
+        /* min terms, two rows per register: lanes 0-7 row 2p, 8-15 row 2p+1 */
+        __m512i bsum = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(x->s + 16 * b)));
+#pragma GCC unroll 2
+        for (int p = 0; p < 2; p++) {
+            __m512i mn = _mm512_maskz_permutexvar_epi8(even, mn_idx[p], scmn);
+            __m512 dmin = _mm512_permutexvar_ps(
+                _mm512_inserti64x4(_mm512_set1_epi32(4 * p + 1), _mm256_set1_epi32(4 * p + 3), 1), dm512);
+            macc[p] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_madd_epi16(mn, bsum)), dmin, macc[p]);
+        }
+
+        __m512i iacc[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(),
+                           _mm512_setzero_si512()};
+        __m512i hbits[4];
+        if (has_high)
+            for (int c = 0; c < 4; c++)
+                hbits[c] = _mm512_broadcast_i64x4(
+                    _mm256_loadu_si256((const __m256i *)(wr[c] + off + offsetof(sb_block_q5_K, qh))));
+#pragma GCC unroll 4
+        for (int ch = 0; ch < 4; ch++) {
+            __m512i xv = _mm512_loadu_si512(x->q + b * SB_QK_K + 64 * ch);
+#pragma GCC unroll 4
+            for (int c = 0; c < 4; c++) {
+                __m512i bytes = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(wr[c] + off + qs_at + 32 * ch)));
+                __m512i q = _mm512_and_si512(_mm512_srlv_epi16(bytes, nib_shift), m0f);
+                if (has_high) {
+                    /* byte l of qh: bit 2ch for element 64ch + l, bit 2ch+1 for 64ch + 32 + l */
+                    __m512i bit = _mm512_inserti64x4(_mm512_set1_epi8((char)(1 << (2 * ch))),
+                                                     _mm256_set1_epi8((char)(1 << (2 * ch + 1))), 1);
+                    q = _mm512_mask_add_epi8(q, _mm512_test_epi8_mask(hbits[c], bit), q, _mm512_set1_epi8(16));
+                }
+                __m512i s16 = _mm512_maskz_permutexvar_epi8(
+                    even, _mm512_add_epi16(HALVES, _mm512_set1_epi16((short)(16 * c + 2 * ch))), scmn);
+                iacc[c] = _mm512_dpwssd_epi32(iacc[c], _mm512_maddubs_epi16(q, xv), s16);
+            }
+        }
+#pragma GCC unroll 4
+        for (int c = 0; c < 4; c++)
+            acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(iacc[c]), _mm512_permutexvar_ps(_mm512_set1_epi32(2 * c), dm512),
+                                     acc[c]);
+    }
+    for (int c = 0; c < 4; c++) {
+        y[c] = _mm512_reduce_add_ps(acc[c]) - _mm512_mask_reduce_add_ps((c & 1) ? 0xff00 : 0x00ff, macc[c / 2]);
+    }
+}
+#undef HALVES
+
+__attribute__((target("avx512vbmi"))) void sb_rowdot4_q4_K_avx512vbmi(
+    const void *w, size_t ws, const sb_act *x, float y[4])
+{
+    k45_4(w, ws, x, y, 0);
+}
+
+__attribute__((target("avx512vbmi"))) void sb_rowdot4_q5_K_avx512vbmi(
+    const void *w, size_t ws, const sb_act *x, float y[4])
+{
+    k45_4(w, ws, x, y, 1);
 }
