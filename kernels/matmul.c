@@ -170,7 +170,7 @@ static int matmul_ref(float *Y, const float *X, const void *W, sb_type t, int64_
 
 /* ---------------------------------------------------------------- kernel table */
 
-enum { FEAT_NONE = 0, FEAT_VNNI = 1, FEAT_BF16 = 2, FEAT_VBMI = 4 }; /* bits */
+enum { FEAT_NONE = 0, FEAT_VNNI = 1, FEAT_BF16 = 2, FEAT_VBMI = 4, FEAT_GFNI = 8 }; /* bits */
 
 typedef struct kernel_entry {
     sb_isa isa;
@@ -191,16 +191,16 @@ static const kernel_entry kernel_table[] = {
     {SB_ISA_AVX512, SB_TYPE_F16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f16_avx512, sb_rowdot2_f16_avx512, sb_rowdot4_f16_avx512},
     {SB_ISA_AVX512, SB_TYPE_BF16, FEAT_BF16, 2, SB_ACT_BF16, sb_rowdot_bf16dp_avx512, sb_rowdot2_bf16dp_avx512, NULL},
     {SB_ISA_AVX512, SB_TYPE_BF16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_bf16_avx512, sb_rowdot2_bf16_avx512, sb_rowdot4_bf16_avx512},
-    {SB_ISA_AVX512, SB_TYPE_Q8_0, FEAT_VNNI | FEAT_VBMI, 1, SB_ACT_Q8_0_OFF128, sb_rowdot_q8_0_avx512, sb_rowdot2_q8_0_avx512,
+    {SB_ISA_AVX512, SB_TYPE_Q8_0, FEAT_VNNI | FEAT_VBMI | FEAT_GFNI, 1, SB_ACT_Q8_0_OFF128, sb_rowdot_q8_0_avx512, sb_rowdot2_q8_0_avx512,
      sb_rowdot4_q8_0_avx512vbmi},
     {SB_ISA_AVX512, SB_TYPE_Q8_0, FEAT_VNNI, 1, SB_ACT_Q8_0_OFF128, sb_rowdot_q8_0_avx512, sb_rowdot2_q8_0_avx512, NULL},
-    {SB_ISA_AVX512, SB_TYPE_Q4_0, FEAT_VNNI | FEAT_VBMI, 1, SB_ACT_Q8_0_OFF8, sb_rowdot_q4_0_avx512, sb_rowdot2_q4_0_avx512,
+    {SB_ISA_AVX512, SB_TYPE_Q4_0, FEAT_VNNI | FEAT_VBMI | FEAT_GFNI, 1, SB_ACT_Q8_0_OFF8, sb_rowdot_q4_0_avx512, sb_rowdot2_q4_0_avx512,
      sb_rowdot4_q4_0_avx512vbmi},
     {SB_ISA_AVX512, SB_TYPE_Q4_0, FEAT_VNNI, 1, SB_ACT_Q8_0_OFF8, sb_rowdot_q4_0_avx512, sb_rowdot2_q4_0_avx512, NULL},
-    {SB_ISA_AVX512, SB_TYPE_Q4_K, FEAT_VNNI | FEAT_VBMI, 1, SB_ACT_Q8_K, sb_rowdot_q4_K_avx512, sb_rowdot2_q4_K_avx512,
+    {SB_ISA_AVX512, SB_TYPE_Q4_K, FEAT_VNNI | FEAT_VBMI | FEAT_GFNI, 1, SB_ACT_Q8_K, sb_rowdot_q4_K_avx512, sb_rowdot2_q4_K_avx512,
      sb_rowdot4_q4_K_avx512vbmi},
     {SB_ISA_AVX512, SB_TYPE_Q4_K, FEAT_VNNI, 1, SB_ACT_Q8_K, sb_rowdot_q4_K_avx512, sb_rowdot2_q4_K_avx512, sb_rowdot4_q4_K_avx512},
-    {SB_ISA_AVX512, SB_TYPE_Q5_K, FEAT_VNNI | FEAT_VBMI, 1, SB_ACT_Q8_K, sb_rowdot_q5_K_avx512, sb_rowdot2_q5_K_avx512,
+    {SB_ISA_AVX512, SB_TYPE_Q5_K, FEAT_VNNI | FEAT_VBMI | FEAT_GFNI, 1, SB_ACT_Q8_K, sb_rowdot_q5_K_avx512, sb_rowdot2_q5_K_avx512,
      sb_rowdot4_q5_K_avx512vbmi},
     {SB_ISA_AVX512, SB_TYPE_Q5_K, FEAT_VNNI, 1, SB_ACT_Q8_K, sb_rowdot_q5_K_avx512, sb_rowdot2_q5_K_avx512, sb_rowdot4_q5_K_avx512},
     {SB_ISA_AVX512, SB_TYPE_Q6_K, FEAT_VNNI, 1, SB_ACT_Q8_K, sb_rowdot_q6_K_avx512, sb_rowdot2_q6_K_avx512, sb_rowdot4_q6_K_avx512},
@@ -224,6 +224,7 @@ static int cpu_has(int needs)
     if ((needs & FEAT_VNNI) && !__builtin_cpu_supports("avx512vnni")) return 0;
     if ((needs & FEAT_BF16) && !__builtin_cpu_supports("avx512bf16")) return 0;
     if ((needs & FEAT_VBMI) && !__builtin_cpu_supports("avx512vbmi")) return 0;
+    if ((needs & FEAT_GFNI) && !__builtin_cpu_supports("gfni")) return 0;
     return 1;
 #else
     return needs == FEAT_NONE;

@@ -8,6 +8,10 @@
  *
  * Float formats: per 16 elements, one f32 X load feeds four FMAs (one per weight row); weights
  * widened from f16 (vcvtph2ps) or bf16 (shift) on load. Two chains per row hide FMA latency.
+ * Q4_0 / Q8_0 / Q4_K / Q5_K (VNNI + VBMI + GFNI): the 4-bit formats are bound by unpacking, not
+ * memory, on one core (Q4_0 decodes 36 bytes per 64 weights), so their kernels count
+ * instructions per byte: vpermb and one GF(2) affine per byte split nibbles, and what the four
+ * rows share (X, the K-quants' header decode, the Q4_0 scales of four blocks) is done once.
  */
 #include <immintrin.h>
 #include <stddef.h>
@@ -130,7 +134,53 @@ __attribute__((target("avx512vbmi"))) INLINE q80_pair unpack_pair(const uint8_t 
     return r;
 }
 
-__attribute__((target("avx512vbmi"))) INLINE void q80_4(const void *w, size_t ws,
+/* Q4_0, four blocks (72 bytes) of each row per step, while two 64-byte windows at 0 and 36 lie
+ * inside the row; returns the first block not done. Per window: vpermb (quant bytes in X order,
+ * twice), one GF(2) affine per byte that keeps the low nibble in the first and third 16 bytes and
+ * shifts the high nibble down in the others, vpdpbusd. The two windows' dot products are then
+ * summed to 4 lanes per block, so that the int→float conversion, the scales (all four f16 d's
+ * from the first window with one vpermw) and the FMA are done once per four blocks, not twice. */
+__attribute__((target("avx512vbmi,gfni"))) INLINE int64_t q40_quads(const uint8_t *wr[4], const sb_act *x,
+                                                                     __m512 acc[4], int64_t nb)
+{
+    const int64_t row_bytes = nb * (int64_t)sizeof(sb_block_q4_0);
+    const __m512i idx = _mm512_set_epi8(35, 34, 33, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 35, 34, 33, 32,
+                                        31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 17, 16, 15, 14, 13, 12, 11, 10,
+                                        9, 8, 7, 6, 5, 4, 3, 2, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2);
+    /* bit matrices (row for output bit k in byte 7-k): x & 15 and x >> 4 */
+    const long long lo = 0x0102040800000000ll, hi = 0x1020408000000000ll;
+    const __m512i nibble = _mm512_set_epi64(hi, hi, lo, lo, hi, hi, lo, lo);
+    /* lane j of the sum: lanes 8(j/4) + j%4 and 8(j/4) + 4 + j%4 of dp0 | dp1 (block j/4) */
+    const __m512i ra = _mm512_set_epi32(27, 26, 25, 24, 19, 18, 17, 16, 11, 10, 9, 8, 3, 2, 1, 0);
+    const __m512i rb = _mm512_add_epi32(ra, _mm512_set1_epi32(4));
+    const __m512i didx = _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 27, 27, 27, 27, 18, 18, 18, 18,
+                                          9, 9, 9, 9, 0, 0, 0, 0);
+    int64_t b = 0;
+    for (; b + 4 <= nb && b * (int64_t)sizeof(sb_block_q4_0) + 36 + 64 <= row_bytes; b += 4) {
+        const int64_t off = b * (int64_t)sizeof(sb_block_q4_0);
+#pragma GCC unroll 4
+        for (int c = 0; c < 4; c++) {
+            _mm_prefetch((const char *)(wr[c] + off + STREAM_AHEAD), _MM_HINT_T0);
+            _mm_prefetch((const char *)(wr[c] + off + STREAM_AHEAD + 64), _MM_HINT_T0);
+        }
+        __m512i xv0 = _mm512_loadu_si512(x->q + 32 * b), xv1 = _mm512_loadu_si512(x->q + 32 * b + 64);
+        __m512i st0 = _mm512_loadu_si512(x->start + 8 * b), st1 = _mm512_loadu_si512(x->start + 8 * b + 16);
+        __m512 dx = _mm512_permutex2var_ps(_mm512_loadu_ps(x->dexp + 8 * b), ra, _mm512_loadu_ps(x->dexp + 8 * b + 16));
+#pragma GCC unroll 4
+        for (int c = 0; c < 4; c++) {
+            __m512i raw0 = _mm512_loadu_si512(wr[c] + off), raw1 = _mm512_loadu_si512(wr[c] + off + 36);
+            __m512i q0 = _mm512_gf2p8affine_epi64_epi8(_mm512_permutexvar_epi8(idx, raw0), nibble, 0);
+            __m512i q1 = _mm512_gf2p8affine_epi64_epi8(_mm512_permutexvar_epi8(idx, raw1), nibble, 0);
+            __m512i dp0 = _mm512_dpbusd_epi32(st0, q0, xv0), dp1 = _mm512_dpbusd_epi32(st1, q1, xv1);
+            __m512i sum = _mm512_add_epi32(_mm512_permutex2var_epi32(dp0, ra, dp1), _mm512_permutex2var_epi32(dp0, rb, dp1));
+            __m512 dw = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(didx, raw0)));
+            acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(dw, dx), acc[c]);
+        }
+    }
+    return b;
+}
+
+__attribute__((target("avx512vbmi,gfni"))) INLINE void q80_4(const void *w, size_t ws,
                                                                                          const sb_act *x, float y[4],
                                                                                          int is_q4)
 {
@@ -144,6 +194,7 @@ __attribute__((target("avx512vbmi"))) INLINE void q80_4(const void *w, size_t ws
         acc[c] = _mm512_setzero_ps();
     }
     int64_t b = 0;
+    if (is_q4) b = q40_quads(wr, x, acc, nb);
     /* full pairs whose windows lie inside the row (Q4_0 reads 64 bytes, Q8_0 128, per pair) */
     const int64_t win = is_q4 ? 64 : 128;
     for (; b + 2 <= nb && (b * bb + win) <= row_bytes; b += 2) {
@@ -176,13 +227,13 @@ __attribute__((target("avx512vbmi"))) INLINE void q80_4(const void *w, size_t ws
     for (int c = 0; c < 4; c++) y[c] = _mm512_reduce_add_ps(acc[c]);
 }
 
-__attribute__((target("avx512vbmi"))) void sb_rowdot4_q8_0_avx512vbmi(
+__attribute__((target("avx512vbmi,gfni"))) void sb_rowdot4_q8_0_avx512vbmi(
     const void *w, size_t ws, const sb_act *x, float y[4])
 {
     q80_4(w, ws, x, y, 0);
 }
 
-__attribute__((target("avx512vbmi"))) void sb_rowdot4_q4_0_avx512vbmi(
+__attribute__((target("avx512vbmi,gfni"))) void sb_rowdot4_q4_0_avx512vbmi(
     const void *w, size_t ws, const sb_act *x, float y[4])
 {
     q80_4(w, ws, x, y, 1);
@@ -203,7 +254,7 @@ __attribute__((target("avx512vbmi"))) void sb_rowdot4_q4_0_avx512vbmi(
 /* lanes 0-15 word value 0, lanes 16-31 value 1: the two sub-blocks of a chunk */
 #define HALVES _mm512_set_epi16(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
 
-__attribute__((target("avx512vbmi"))) INLINE void k45_4(const void *w, size_t ws, const sb_act *x, float y[4],
+__attribute__((target("avx512vbmi,gfni"))) INLINE void k45_4(const void *w, size_t ws, const sb_act *x, float y[4],
                                                           int has_high)
 {
     const int64_t nb = x->k / SB_QK_K;
@@ -217,7 +268,10 @@ __attribute__((target("avx512vbmi"))) INLINE void k45_4(const void *w, size_t ws
     }
     const __m512i m3f = _mm512_set1_epi8(0x3f), m0f = _mm512_set1_epi8(0x0f), m03 = _mm512_set1_epi8(3);
     const __m512i c_shift = _mm512_set4_epi32(4, 0, 4, 0);
-    const __m512i nib_shift = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(4), 1);
+    /* GF(2) bit matrices (row for output bit k in byte 7-k): x & 15 in the lower half, x >> 4 in
+     * the upper */
+    const long long lo = 0x0102040800000000ll, hi = 0x1020408000000000ll;
+    const __m512i nibble = _mm512_set_epi64(hi, hi, hi, hi, lo, lo, lo, lo);
     /* words 0..7: d, dmin of rows 0..3 (words 8c, 8c+1 of the header register) */
     const __m512i dm_idx = _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 25,
                                             24, 17, 16, 9, 8, 1, 0);
@@ -244,10 +298,10 @@ __attribute__((target("avx512vbmi"))) INLINE void k45_4(const void *w, size_t ws
          *   sc 0-3 = a & 63, mn 0-3 = b & 63;
          *   sc 4-7 = (c & 15) | (a >> 6) << 4, mn 4-7 = (c >> 4) | (b >> 6) << 4 */
         __m512i ab = _mm512_shuffle_epi32(h, _MM_PERM_CBCB), cc = _mm512_shuffle_epi32(h, _MM_PERM_DDDD);
-        __m512i lo = _mm512_and_si512(ab, m3f);
-        __m512i hi = _mm512_or_si512(_mm512_and_si512(_mm512_srlv_epi32(cc, c_shift), m0f),
+        __m512i first4 = _mm512_and_si512(ab, m3f);
+        __m512i last4 = _mm512_or_si512(_mm512_and_si512(_mm512_srlv_epi32(cc, c_shift), m0f),
                                      _mm512_slli_epi32(_mm512_and_si512(_mm512_srli_epi32(ab, 6), m03), 4));
-        __m512i scmn = _mm512_unpacklo_epi32(lo, hi); /* per lane: sc0..7, mn0..7 (bytes) */
+        __m512i scmn = _mm512_unpacklo_epi32(first4, last4); /* per lane: sc0..7, mn0..7 (bytes) */
         __m256 dm = _mm256_mul_ps(_mm256_cvtph_ps(_mm512_castsi512_si128(_mm512_permutexvar_epi16(dm_idx, h))),
                                   _mm256_set1_ps(x->d[b]));
         __m512 dm512 = _mm512_castps256_ps512(dm); /* d·xd, dmin·xd of rows 0..3 */
@@ -275,7 +329,7 @@ __attribute__((target("avx512vbmi"))) INLINE void k45_4(const void *w, size_t ws
 #pragma GCC unroll 4
             for (int c = 0; c < 4; c++) {
                 __m512i bytes = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(wr[c] + off + qs_at + 32 * ch)));
-                __m512i q = _mm512_and_si512(_mm512_srlv_epi16(bytes, nib_shift), m0f);
+                __m512i q = _mm512_gf2p8affine_epi64_epi8(bytes, nibble, 0);
                 if (has_high) {
                     /* byte l of qh: bit 2ch for element 64ch + l, bit 2ch+1 for 64ch + 32 + l */
                     __m512i bit = _mm512_inserti64x4(_mm512_set1_epi8((char)(1 << (2 * ch))),
@@ -298,13 +352,13 @@ __attribute__((target("avx512vbmi"))) INLINE void k45_4(const void *w, size_t ws
 }
 #undef HALVES
 
-__attribute__((target("avx512vbmi"))) void sb_rowdot4_q4_K_avx512vbmi(
+__attribute__((target("avx512vbmi,gfni"))) void sb_rowdot4_q4_K_avx512vbmi(
     const void *w, size_t ws, const sb_act *x, float y[4])
 {
     k45_4(w, ws, x, y, 0);
 }
 
-__attribute__((target("avx512vbmi"))) void sb_rowdot4_q5_K_avx512vbmi(
+__attribute__((target("avx512vbmi,gfni"))) void sb_rowdot4_q5_K_avx512vbmi(
     const void *w, size_t ws, const sb_act *x, float y[4])
 {
     k45_4(w, ws, x, y, 1);
