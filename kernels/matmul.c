@@ -324,13 +324,24 @@ static void free_act(sb_act *a)
 #define N_TILE 32
 
 /* Decode with a one-row kernel (levels without a four-row one, e.g. AVX2): the same four
- * streams a quarter of the matrix apart, taken DECODE_CHUNK elements at a time in turn (the
- * kernel runs on a view of X and of each row from `off` on), each prefetched STREAM_AHEAD bytes
- * ahead. AVX2 decode, 4096×14336, 2 threads, GB/s: f16 20–21 → 35, f32 24 → 31–32, q8_0 18 → 32
- * (one stream per thread with a prefetch of its own: f16 ~25); Q4_0 and Q4_K, bound by
+ * streams a quarter of the matrix apart, taken a chunk of elements at a time in turn (the
+ * kernel runs on a view of X and of each row from `off` on), each prefetched SB_STREAM_AHEAD
+ * bytes ahead. AVX2 decode, 4096×14336, 2 threads, GB/s: f16 20–21 → 35, f32 24 → 31–32, q8_0
+ * 18 → 32 (one stream per thread with a prefetch of its own: f16 ~25); Q4_0 and Q4_K, bound by
  * unpacking on AVX2 at 11–15 GB/s, stay where they were. */
 #define DECODE_CHUNK 512 /* elements: a multiple of every block size (32, 256) */
-#define STREAM_AHEAD 2048
+
+/* The chunk for weight type t and rows of k elements: DECODE_CHUNK grown while it holds under
+ * 1 KB of weights (fewer calls and horizontal sums for the dense formats) and four chunks still
+ * fit in a row, so that the streams do interleave. */
+static int64_t decode_chunk(sb_type t, int64_t k)
+{
+    size_t bytes;
+    sb_row_bytes(t, DECODE_CHUNK, &bytes);
+    int64_t chunk = DECODE_CHUNK;
+    while ((size_t)(chunk / DECODE_CHUNK) * bytes < 1024 && 4 * chunk <= k) chunk += DECODE_CHUNK;
+    return chunk;
+}
 
 static sb_act act_view(const sb_act *x, sb_act_kind kind, int64_t off, int64_t len)
 {
@@ -348,26 +359,23 @@ static sb_act act_view(const sb_act *x, sb_act_kind kind, int64_t off, int64_t l
     return v;
 }
 
-static void rowdot4_chunked(sb_rowdot_fn dot, sb_act_kind kind, const uint8_t *w, size_t ws, size_t wrow_bytes,
-                            const sb_act *x, float y[4])
+/* y[c] = dot(weight row w + c·ws bytes, X row 0), c < 4, with the entry's one-row kernel. */
+static void rowdot4_chunked(const kernel_entry *e, int64_t chunk, const uint8_t *w, size_t ws, const sb_act *x,
+                            float y[4])
 {
     const int64_t k = x->k;
-    /* chunks of ~1 KB of weights or more (fewer calls and horizontal sums for the dense
-     * formats), but at most half a row, so that the streams do interleave */
-    int64_t chunk = DECODE_CHUNK, bytes512 = (int64_t)((double)wrow_bytes * DECODE_CHUNK / (double)k);
-    while (chunk * bytes512 / DECODE_CHUNK < 1024 && 4 * chunk <= k) chunk += DECODE_CHUNK;
     for (int c = 0; c < 4; c++) y[c] = 0;
     for (int64_t off = 0; off < k; off += chunk) {
         int64_t len = k - off < chunk ? k - off : chunk;
-        /* off and len are whole blocks, so the byte offsets are exact */
-        size_t boff = (size_t)((double)wrow_bytes * (double)off / (double)k + 0.5);
-        size_t blen = (size_t)((double)wrow_bytes * (double)len / (double)k + 0.5);
-        sb_act v = act_view(x, kind, off, len);
+        size_t boff, blen; /* off and len are whole blocks */
+        sb_row_bytes(e->type, off, &boff);
+        sb_row_bytes(e->type, len, &blen);
+        sb_act v = act_view(x, e->act, off, len);
         for (int c = 0; c < 4; c++) {
             const uint8_t *p = w + (size_t)c * ws + boff;
-            for (size_t l = 0; l < blen; l += 64) __builtin_prefetch(p + STREAM_AHEAD + l);
+            for (size_t l = 0; l < blen; l += 64) __builtin_prefetch(p + SB_STREAM_AHEAD + l);
             float t;
-            dot(p, &v, 0, 1, &t, 1);
+            e->dot(p, &v, 0, 1, &t, 1);
             y[c] += t;
         }
     }
@@ -394,16 +402,15 @@ static int matmul_kernel(const kernel_entry *e, float *Y, const float *X, const 
          * model's 576-wide matvec took 20 µs with chunks of 8 rows, 15 with guided), shrinking
          * so that a thread the OS descheduled on a shared machine does not hold up the call. */
         sb_rowdot4_fn dot4 = m == 1 ? e->dot4 : NULL;
-        int chunked = m == 1 && !dot4 && k >= 2 * DECODE_CHUNK;
-        int streams = dot4 || chunked ? 4 : dot2 ? 2 : 1;
+        int64_t chunk = m == 1 && !dot4 && k >= 2 * DECODE_CHUNK ? decode_chunk(e->type, k) : 0;
+        int streams = dot4 || chunk ? 4 : dot2 ? 2 : 1;
         int64_t q = (n + streams - 1) / streams;
         #pragma omp parallel for if (nt > 1) num_threads(nt) schedule(guided, 4)
         for (int64_t j = 0; j < q; j++) {
             if (j + (streams - 1) * q < n && streams > 1) {
                 float ys[4 * SB_MR];
                 if (dot4) dot4(w + (size_t)j * wrow_bytes, (size_t)q * wrow_bytes, &act, ys);
-                else if (chunked)
-                    rowdot4_chunked(dot, e->act, w + (size_t)j * wrow_bytes, (size_t)q * wrow_bytes, wrow_bytes, &act, ys);
+                else if (chunk) rowdot4_chunked(e, chunk, w + (size_t)j * wrow_bytes, (size_t)q * wrow_bytes, &act, ys);
                 else dot2(w + (size_t)j * wrow_bytes, (size_t)q * wrow_bytes, &act, 0, (int)m, ys, streams);
                 for (int64_t r = 0; r < m; r++)
                     for (int c = 0; c < streams; c++) Y[r * n + j + c * q] = ys[r * streams + c];

@@ -21,9 +21,7 @@
 
 #define INLINE static inline __attribute__((always_inline))
 
-/* Bytes ahead of the current position each stream prefetches. TinyLlama-shape decode, 2 threads:
- * 256 B was ~15 % slower than 768–3072; 2048 best for Q4_0 by a few %, neutral for Q8_0/F16. */
-#define STREAM_AHEAD 2048
+#define STREAM_AHEAD SB_STREAM_AHEAD
 
 
 INLINE void float4(const void *w, size_t ws, const sb_act *x, float y[4], sb_type t)
@@ -72,7 +70,7 @@ void sb_rowdot4_bf16_avx512(const void *w, size_t ws, const sb_act *x, float y[4
     float4(w, ws, x, y, SB_TYPE_BF16);
 }
 
-/* ---------------------------------------------------------------- Q4_0 / Q8_0 (VNNI + VBMI) */
+/* ---------------------------------------------------------------- Q4_0 / Q8_0 (VNNI + VBMI + GFNI) */
 
 /* X prepared as SB_ACT_Q8_0_OFF8 / _OFF128 (kernels/matmul_impl.h): int8 quants, and per int32
  * lane (4 quants) the start value -offset·Σ(4 quants) and the block's f32 scale. Each weight
@@ -81,8 +79,8 @@ void sb_rowdot4_bf16_avx512(const void *w, size_t ws, const sb_act *x, float y[4
  *
  * A pair of blocks (64 elements) of one row comes from one 64-byte window (Q4_0: 36 bytes used)
  * or two (Q8_0: 68 bytes): vpermb lays the quant bytes out in X order and vpermw picks the two
- * f16 scales, so the unpacking is 3 shuffle/shift operations instead of a chain of broadcasts and
- * inserts. Per pair and row: unpack, vpdpbusd, convert, scale, FMA. The X side (quants, start
+ * f16 scales (Q4_0: one GF(2) affine then splits the nibbles), so the unpacking is 2–3
+ * operations instead of a chain of broadcasts and inserts. Per pair and row: unpack, vpdpbusd, convert, scale, FMA. The X side (quants, start
  * values, scales) is loaded once per pair for the four rows. */
 
 typedef struct q80_pair {
@@ -90,32 +88,42 @@ typedef struct q80_pair {
     __m512 d;   /* lanes 0-7: scale of block b, lanes 8-15: block b+1  */
 } q80_pair;
 
-/* Bytes [0, n) of a window at p (n < 64: masked, so nothing past the row is read). The VBMI
- * functions carry their own target attribute: the rest of the file must not need VBMI. */
+/* Bytes [0, n) of a window at p (n < 64: masked, so nothing past the row is read). The VBMI/GFNI
+ * functions carry their own target attribute: the rest of the file must not need them. */
 __attribute__((target("avx512vbmi"))) INLINE __m512i window(const uint8_t *p, int n)
 {
     return n >= 64 ? _mm512_loadu_si512(p) : _mm512_maskz_loadu_epi8((1ull << n) - 1, p);
 }
 
+/* GF(2) bit matrices for vgf2p8affineqb (the row for output bit k in byte 7-k): x & 15, x >> 4 */
+#define GF2_LOW_NIBBLE 0x0102040800000000ll
+#define GF2_HIGH_NIBBLE 0x1020408000000000ll
+
+/* The 64 quants of two Q4_0 blocks from a window at the first one (d0 @0, qs0 @2..17, d1 @18,
+ * qs1 @20..35), in X order: vpermb lays out qs0, qs0, qs1, qs1 and one GF(2) affine per byte
+ * keeps the low nibbles of the first and third copies and shifts the high ones down in the
+ * others (a matrix per 64-bit lane). */
+__attribute__((target("avx512vbmi,gfni"))) INLINE __m512i q4_nibbles(__m512i raw)
+{
+    const __m512i idx = _mm512_set_epi8(35, 34, 33, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 35, 34, 33, 32,
+                                        31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 17, 16, 15, 14, 13, 12, 11, 10,
+                                        9, 8, 7, 6, 5, 4, 3, 2, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2);
+    const __m512i nibble = _mm512_set_epi64(GF2_HIGH_NIBBLE, GF2_HIGH_NIBBLE, GF2_LOW_NIBBLE, GF2_LOW_NIBBLE,
+                                            GF2_HIGH_NIBBLE, GF2_HIGH_NIBBLE, GF2_LOW_NIBBLE, GF2_LOW_NIBBLE);
+    return _mm512_gf2p8affine_epi64_epi8(_mm512_permutexvar_epi8(idx, raw), nibble, 0);
+}
+
 /* Blocks b, b+1 of a Q4_0 (is_q4) or Q8_0 row at p = the first byte of block b; avail = bytes of
  * the row from p on (the window is clipped to it; a missing block b+1 comes out as zeros). */
-__attribute__((target("avx512vbmi"))) INLINE q80_pair unpack_pair(const uint8_t *p,
+__attribute__((target("avx512vbmi,gfni"))) INLINE q80_pair unpack_pair(const uint8_t *p,
                                                                                                   int64_t avail, int is_q4)
 {
     q80_pair r;
     if (is_q4) {
-        /* d0 @0, qs0 @2..17, d1 @18, qs1 @20..35; output bytes: qs0, qs0, qs1, qs1, then the
-         * second and fourth copies shifted right by 4 (high nibbles) */
-        const __m512i idx = _mm512_set_epi8(35, 34, 33, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 35, 34, 33, 32,
-                                            31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 17, 16, 15, 14, 13, 12, 11,
-                                            10, 9, 8, 7, 6, 5, 4, 3, 2, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4,
-                                            3, 2);
         const __m512i widx = _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9, 9, 9, 9, 9, 9, 9, 9, 0, 0,
                                               0, 0, 0, 0, 0, 0);
         __m512i raw = window(p, avail < 64 ? (int)avail : 64);
-        __m512i v = _mm512_permutexvar_epi8(idx, raw);
-        v = _mm512_mask_srli_epi16(v, 0xff00ff00u, v, 4);
-        r.q = _mm512_and_si512(v, _mm512_set1_epi8(15));
+        r.q = q4_nibbles(raw);
         r.d = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(widx, raw)));
     } else {
         /* d0 @0, qs0 @2..33, d1 @34, qs1 @36..67 */
@@ -135,21 +143,14 @@ __attribute__((target("avx512vbmi"))) INLINE q80_pair unpack_pair(const uint8_t 
 }
 
 /* Q4_0, four blocks (72 bytes) of each row per step, while two 64-byte windows at 0 and 36 lie
- * inside the row; returns the first block not done. Per window: vpermb (quant bytes in X order,
- * twice), one GF(2) affine per byte that keeps the low nibble in the first and third 16 bytes and
- * shifts the high nibble down in the others, vpdpbusd. The two windows' dot products are then
- * summed to 4 lanes per block, so that the int→float conversion, the scales (all four f16 d's
- * from the first window with one vpermw) and the FMA are done once per four blocks, not twice. */
+ * inside the row; returns the first block not done. Per window: q4_nibbles, vpdpbusd. The two
+ * windows' dot products are then summed to 4 lanes per block, so that the int→float conversion,
+ * the scales (all four f16 d's from the first window with one vpermw) and the FMA are done once
+ * per four blocks, not twice. */
 __attribute__((target("avx512vbmi,gfni"))) INLINE int64_t q40_quads(const uint8_t *wr[4], const sb_act *x,
                                                                      __m512 acc[4], int64_t nb)
 {
     const int64_t row_bytes = nb * (int64_t)sizeof(sb_block_q4_0);
-    const __m512i idx = _mm512_set_epi8(35, 34, 33, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 35, 34, 33, 32,
-                                        31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 17, 16, 15, 14, 13, 12, 11, 10,
-                                        9, 8, 7, 6, 5, 4, 3, 2, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2);
-    /* bit matrices (row for output bit k in byte 7-k): x & 15 and x >> 4 */
-    const long long lo = 0x0102040800000000ll, hi = 0x1020408000000000ll;
-    const __m512i nibble = _mm512_set_epi64(hi, hi, lo, lo, hi, hi, lo, lo);
     /* lane j of the sum: lanes 8(j/4) + j%4 and 8(j/4) + 4 + j%4 of dp0 | dp1 (block j/4) */
     const __m512i ra = _mm512_set_epi32(27, 26, 25, 24, 19, 18, 17, 16, 11, 10, 9, 8, 3, 2, 1, 0);
     const __m512i rb = _mm512_add_epi32(ra, _mm512_set1_epi32(4));
@@ -169,9 +170,8 @@ __attribute__((target("avx512vbmi,gfni"))) INLINE int64_t q40_quads(const uint8_
 #pragma GCC unroll 4
         for (int c = 0; c < 4; c++) {
             __m512i raw0 = _mm512_loadu_si512(wr[c] + off), raw1 = _mm512_loadu_si512(wr[c] + off + 36);
-            __m512i q0 = _mm512_gf2p8affine_epi64_epi8(_mm512_permutexvar_epi8(idx, raw0), nibble, 0);
-            __m512i q1 = _mm512_gf2p8affine_epi64_epi8(_mm512_permutexvar_epi8(idx, raw1), nibble, 0);
-            __m512i dp0 = _mm512_dpbusd_epi32(st0, q0, xv0), dp1 = _mm512_dpbusd_epi32(st1, q1, xv1);
+            __m512i dp0 = _mm512_dpbusd_epi32(st0, q4_nibbles(raw0), xv0);
+            __m512i dp1 = _mm512_dpbusd_epi32(st1, q4_nibbles(raw1), xv1);
             __m512i sum = _mm512_add_epi32(_mm512_permutex2var_epi32(dp0, ra, dp1), _mm512_permutex2var_epi32(dp0, rb, dp1));
             __m512 dw = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(didx, raw0)));
             acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(dw, dx), acc[c]);
@@ -239,7 +239,7 @@ __attribute__((target("avx512vbmi,gfni"))) void sb_rowdot4_q4_0_avx512vbmi(
     q80_4(w, ws, x, y, 1);
 }
 
-/* ---------------------------------------------------------------- Q4_K / Q5_K (VNNI + VBMI) */
+/* ---------------------------------------------------------------- Q4_K / Q5_K (VNNI + VBMI + GFNI) */
 
 /* X prepared as SB_ACT_Q8_K: int8 quants, per super-block an f32 scale xd and sixteen 16-sums.
  * Row c of a super-block: Σ_j (d_c·sc_j·Σ q·x − dmin_c·mn_j·Σ x) · xd over its 8 sub-blocks j.
@@ -268,10 +268,9 @@ __attribute__((target("avx512vbmi,gfni"))) INLINE void k45_4(const void *w, size
     }
     const __m512i m3f = _mm512_set1_epi8(0x3f), m0f = _mm512_set1_epi8(0x0f), m03 = _mm512_set1_epi8(3);
     const __m512i c_shift = _mm512_set4_epi32(4, 0, 4, 0);
-    /* GF(2) bit matrices (row for output bit k in byte 7-k): x & 15 in the lower half, x >> 4 in
-     * the upper */
-    const long long lo = 0x0102040800000000ll, hi = 0x1020408000000000ll;
-    const __m512i nibble = _mm512_set_epi64(hi, hi, hi, hi, lo, lo, lo, lo);
+    /* x & 15 in the lower half of a chunk register, x >> 4 in the upper */
+    const __m512i nibble = _mm512_set_epi64(GF2_HIGH_NIBBLE, GF2_HIGH_NIBBLE, GF2_HIGH_NIBBLE, GF2_HIGH_NIBBLE,
+                                            GF2_LOW_NIBBLE, GF2_LOW_NIBBLE, GF2_LOW_NIBBLE, GF2_LOW_NIBBLE);
     /* words 0..7: d, dmin of rows 0..3 (words 8c, 8c+1 of the header register) */
     const __m512i dm_idx = _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 25,
                                             24, 17, 16, 9, 8, 1, 0);
@@ -346,9 +345,8 @@ __attribute__((target("avx512vbmi,gfni"))) INLINE void k45_4(const void *w, size
             acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(iacc[c]), _mm512_permutexvar_ps(_mm512_set1_epi32(2 * c), dm512),
                                      acc[c]);
     }
-    for (int c = 0; c < 4; c++) {
+    for (int c = 0; c < 4; c++)
         y[c] = _mm512_reduce_add_ps(acc[c]) - _mm512_mask_reduce_add_ps((c & 1) ? 0xff00 : 0x00ff, macc[c / 2]);
-    }
 }
 #undef HALVES
 

@@ -5,7 +5,8 @@
  * "rowdot2" entries take two weight rows at once (NW = 2) for prefill, so that each X load
  * feeds two weight rows and each weight load NR rows of X; the K-quants' "rowdot4" entries take
  * four distant weight rows and one X row for decode (four memory streams per thread, see
- * decode_avx512.c, which has the four-row kernels of the other formats). With quantized weights
+ * decode_avx512.c, which has the four-row kernels of the other formats, and faster Q4_K/Q5_K ones
+ * for CPUs with VBMI and GFNI; those here serve CPUs without). With quantized weights
  * and m >= 12, prefill does not come here but goes to the int8 GEMM (qgemm_avx512.c).
  *   f32 / f16 / bf16: 16-wide FMAs, f16 through vcvtph2ps, bf16 widened by a shift; masked tails;
  *   bf16 with m ≥ 2 (prefill): vdpbf16ps on X rounded to bf16 (32 products per instruction);
