@@ -46,17 +46,6 @@ struct sb_vk_session {
     sb_vk_buf *logits;            /* (n_batch, n_vocab)                                        */
 };
 
-static int errf(char *err, size_t errlen, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int errf(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
 static sb_vk_ref at(sb_vk_buf *b, size_t off) { return (sb_vk_ref){b, off}; }
 
@@ -68,15 +57,16 @@ static int upload(sb_vk *vk, const char *what, const void *data, size_t bytes, s
     *out = NULL;
     if (!data) return SB_MODEL_OK;
     if (sb_vk_buf_create(vk, bytes, out) || sb_vk_buf_upload(vk, *out, 0, data, bytes))
-        return errf(err, errlen, SB_MODEL_E_BACKEND, "vulkan: cannot place %s (%.1f MiB) on the device: %s",
-                    what, (double)bytes / 1048576.0, sb_vk_last_error(vk));
+        return sb_rt_fail(err, errlen, SB_MODEL_E_BACKEND, "vulkan: cannot place %s (%.1f MiB) on the device: %s",
+                          what, (double)bytes / 1048576.0, sb_vk_last_error(vk));
     return SB_MODEL_OK;
 }
 
 static int upload_weight(sb_vk *vk, const char *what, const sb_weight *w, vk_weight *out, char *err, size_t errlen)
 {
     size_t rb;
-    if (sb_row_bytes(w->type, w->cols, &rb)) return errf(err, errlen, SB_MODEL_E_SHAPE, "%s: bad row length", what);
+    if (sb_row_bytes(w->type, w->cols, &rb))
+        return sb_rt_fail(err, errlen, SB_MODEL_E_SHAPE, "%s: bad row length", what);
     out->type = w->type;
     out->rows = w->rows;
     out->cols = w->cols;
@@ -86,11 +76,11 @@ static int upload_weight(sb_vk *vk, const char *what, const sb_weight *w, vk_wei
 int sb_vk_model_init(sb_model *m, char *err, size_t errlen)
 {
     struct sb_vk_model *v = calloc(1, sizeof *v);
-    if (!v) return errf(err, errlen, SB_MODEL_E_NOMEM, "out of memory");
+    if (!v) return sb_rt_fail(err, errlen, SB_MODEL_E_NOMEM, "out of memory");
     m->vk = v;
     char verr[512];
     int rc = sb_vk_open(NULL, &v->vk, verr, sizeof verr);
-    if (rc) return errf(err, errlen, SB_MODEL_E_BACKEND, "back end 'vulkan' is not available: %s", verr);
+    if (rc) return sb_rt_fail(err, errlen, SB_MODEL_E_BACKEND, "back end 'vulkan' is not available: %s", verr);
     const sb_hparams *hp = &m->hp;
     const size_t e4 = (size_t)hp->n_embd * 4;
     const size_t q4 = (size_t)hp->n_head * (size_t)hp->head_dim * 4, kv4 = (size_t)hp->n_head_kv * (size_t)hp->head_dim * 4;
@@ -100,7 +90,7 @@ int sb_vk_model_init(sb_model *m, char *err, size_t errlen)
     if (hp->tied_output) v->output = v->token_embd;
     else if ((rc = upload_weight(v->vk, "output.weight", &m->output, &v->output, err, errlen))) return rc;
     v->layers = calloc((size_t)hp->n_layer, sizeof *v->layers);
-    if (!v->layers) return errf(err, errlen, SB_MODEL_E_NOMEM, "out of memory");
+    if (!v->layers) return sb_rt_fail(err, errlen, SB_MODEL_E_NOMEM, "out of memory");
     for (int l = 0; l < hp->n_layer; l++) {
         const sb_layer *L = &m->layers[l];
         vk_layer *D = &v->layers[l];
@@ -145,28 +135,28 @@ int sb_vk_session_init(sb_session *s, char *err, size_t errlen)
     const sb_hparams *hp = &m->hp;
     sb_vk *vk = m->vk->vk;
     if (m->kv_type != SB_TYPE_F32)
-        return errf(err, errlen, SB_MODEL_E_ARG, "the vulkan back end keeps the KV cache in f32 only");
+        return sb_rt_fail(err, errlen, SB_MODEL_E_ARG, "the vulkan back end keeps the KV cache in f32 only");
     struct sb_vk_session *d = calloc(1, sizeof *d);
-    if (!d) return errf(err, errlen, SB_MODEL_E_NOMEM, "out of memory");
+    if (!d) return sb_rt_fail(err, errlen, SB_MODEL_E_NOMEM, "out of memory");
     s->vks = d;
     /* the logits of a batch must fit one device buffer */
     uint64_t range = sb_vk_device(vk)->max_storage_buffer_range;
     uint64_t row = (uint64_t)hp->n_vocab * 4;
     if (range && row * (uint64_t)s->n_batch > range) s->n_batch = (int64_t)(range / row);
     if (s->n_batch < 1)
-        return errf(err, errlen, SB_MODEL_E_BACKEND, "vulkan: one row of logits (%d floats) exceeds the "
-                    "device's buffer range", hp->n_vocab);
+        return sb_rt_fail(err, errlen, SB_MODEL_E_BACKEND, "vulkan: one row of logits (%d floats) exceeds the "
+                          "device's buffer range", hp->n_vocab);
     const size_t nb = (size_t)s->n_batch;
     const size_t q_dim = (size_t)hp->n_head * (size_t)hp->head_dim, kv_dim = (size_t)hp->n_head_kv * (size_t)hp->head_dim;
     d->k = calloc((size_t)hp->n_layer, sizeof *d->k);
     d->v = calloc((size_t)hp->n_layer, sizeof *d->v);
-    if (!d->k || !d->v) return errf(err, errlen, SB_MODEL_E_NOMEM, "out of memory");
+    if (!d->k || !d->v) return sb_rt_fail(err, errlen, SB_MODEL_E_NOMEM, "out of memory");
     const size_t cache_bytes = (size_t)s->n_ctx * kv_dim * 4;
     for (int l = 0; l < hp->n_layer; l++)
         if (sb_vk_buf_create(vk, cache_bytes, &d->k[l]) || sb_vk_buf_create(vk, cache_bytes, &d->v[l]))
-            return errf(err, errlen, SB_MODEL_E_MEMORY, "vulkan: cannot place the KV cache of layer %d "
-                        "(2 × %.1f MiB for %lld positions) on the device: %s", l,
-                        (double)cache_bytes / 1048576.0, (long long)s->n_ctx, sb_vk_last_error(vk));
+            return sb_rt_fail(err, errlen, SB_MODEL_E_MEMORY, "vulkan: cannot place the KV cache of layer %d "
+                              "(2 × %.1f MiB for %lld positions) on the device: %s", l,
+                              (double)cache_bytes / 1048576.0, (long long)s->n_ctx, sb_vk_last_error(vk));
     if (sb_vk_buf_create(vk, nb * (size_t)hp->n_embd * 4, &d->x) ||
         sb_vk_buf_create(vk, nb * (size_t)hp->n_embd * 4, &d->xb) ||
         sb_vk_buf_create(vk, nb * (size_t)hp->n_embd * 4, &d->xb2) ||
@@ -174,8 +164,8 @@ int sb_vk_session_init(sb_session *s, char *err, size_t errlen)
         sb_vk_buf_create(vk, nb * (size_t)hp->n_ff * 4, &d->hb) ||
         sb_vk_buf_create(vk, nb * (size_t)hp->n_ff * 4, &d->hb2) ||
         sb_vk_buf_create(vk, nb * (size_t)hp->n_vocab * 4, &d->logits))
-        return errf(err, errlen, SB_MODEL_E_MEMORY, "vulkan: cannot place the activations on the device: %s",
-                    sb_vk_last_error(vk));
+        return sb_rt_fail(err, errlen, SB_MODEL_E_MEMORY, "vulkan: cannot place the activations on the device: %s",
+                          sb_vk_last_error(vk));
     return SB_MODEL_OK;
 }
 

@@ -14,6 +14,10 @@
 #include "gguf/gguf.h"
 #include "runtime/model.h"
 
+/* Writes the printf-style message into err (errlen bytes; nothing when err is NULL) and returns
+ * code: `return sb_rt_fail(err, errlen, SB_MODEL_E_..., "...", ...);`. */
+int sb_rt_fail(char *err, size_t errlen, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 /* One weight matrix, used in place from the mapping. */
 typedef struct sb_weight {
     const void *data;   /* rows × cols elements in `type`, row-major (ggml layout)            */

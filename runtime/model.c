@@ -22,9 +22,8 @@
 
 /* ================================================================ small helpers */
 
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
+/* Declared in runtime/internal.h: the runtime's one way to report an error. */
+int sb_rt_fail(char *err, size_t errlen, int code, const char *fmt, ...)
 {
     if (err && errlen) {
         va_list ap;
@@ -69,12 +68,12 @@ static uint64_t mem_available_bytes(void)
 static int key_error(const sb_gguf *g, const char *key, int rc, const char *expected, char *err, size_t errlen)
 {
     if (rc == SB_GGUF_E_NOT_FOUND)
-        return fail(err, errlen, SB_MODEL_E_META, "%s: required key '%s' is missing", sb_gguf_path(g), key);
+        return sb_rt_fail(err, errlen, SB_MODEL_E_META, "%s: required key '%s' is missing", sb_gguf_path(g), key);
     if (rc == SB_GGUF_E_WRONG_TYPE)
-        return fail(err, errlen, SB_MODEL_E_META, "%s: key '%s' has type %s, expected %s", sb_gguf_path(g), key,
-                    sb_gguf_vtype_name(sb_gguf_kv_type(g, sb_gguf_find_key(g, key))), expected);
-    return fail(err, errlen, SB_MODEL_E_META, "%s: key '%s' unreadable (%s)", sb_gguf_path(g), key,
-                sb_gguf_status_name(rc));
+        return sb_rt_fail(err, errlen, SB_MODEL_E_META, "%s: key '%s' has type %s, expected %s", sb_gguf_path(g), key,
+                          sb_gguf_vtype_name(sb_gguf_kv_type(g, sb_gguf_find_key(g, key))), expected);
+    return sb_rt_fail(err, errlen, SB_MODEL_E_META, "%s: key '%s' unreadable (%s)", sb_gguf_path(g), key,
+                      sb_gguf_status_name(rc));
 }
 
 /* Reads an integer key `<arch>.<name>` into *out. Missing: *out = dflt when optional, else an
@@ -89,8 +88,8 @@ static int read_int(const sb_gguf *g, const char *arch, const char *name, int re
     if (rc == SB_GGUF_E_NOT_FOUND && !required) { *out = (int32_t)dflt; return SB_MODEL_OK; }
     if (rc) return key_error(g, key, rc, "an integer", err, errlen);
     if (v < lo || v > hi)
-        return fail(err, errlen, SB_MODEL_E_HPARAMS, "%s: %s = %" PRId64 " is out of range [%" PRId64
-                    ", %" PRId64 "]", sb_gguf_path(g), key, v, lo, hi);
+        return sb_rt_fail(err, errlen, SB_MODEL_E_HPARAMS, "%s: %s = %" PRId64 " is out of range [%" PRId64
+                          ", %" PRId64 "]", sb_gguf_path(g), key, v, lo, hi);
     *out = (int32_t)v;
     return SB_MODEL_OK;
 }
@@ -106,8 +105,8 @@ static int read_float(const sb_gguf *g, const char *arch, const char *name, int 
     if (rc == SB_GGUF_E_NOT_FOUND && !required) { *out = dflt; return SB_MODEL_OK; }
     if (rc) return key_error(g, key, rc, "a float", err, errlen);
     if (!isfinite(v) || !(v > lo) || v > hi)
-        return fail(err, errlen, SB_MODEL_E_HPARAMS, "%s: %s = %g is out of range (%g, %g]",
-                    sb_gguf_path(g), key, (double)v, (double)lo, (double)hi);
+        return sb_rt_fail(err, errlen, SB_MODEL_E_HPARAMS, "%s: %s = %g is out of range (%g, %g]",
+                          sb_gguf_path(g), key, (double)v, (double)lo, (double)hi);
     *out = v;
     return SB_MODEL_OK;
 }
@@ -155,12 +154,12 @@ static int read_hparams(const sb_gguf *g, sb_hparams *hp, rope_scaling *rs, char
     char arch[64];
     if ((rc = read_str(g, NULL, "general.architecture", arch, sizeof arch, err, errlen))) return rc;
     if (!arch[0])
-        return fail(err, errlen, SB_MODEL_E_META, "%s: required key 'general.architecture' is missing",
-                    sb_gguf_path(g));
+        return sb_rt_fail(err, errlen, SB_MODEL_E_META, "%s: required key 'general.architecture' is missing",
+                          sb_gguf_path(g));
     if (strcmp(arch, "llama") && strcmp(arch, "qwen2"))
-        return fail(err, errlen, SB_MODEL_E_ARCH,
-                    "%s: architecture '%s' is not supported (supported: llama, qwen2)",
-                    sb_gguf_path(g), arch);
+        return sb_rt_fail(err, errlen, SB_MODEL_E_ARCH,
+                          "%s: architecture '%s' is not supported (supported: llama, qwen2)",
+                          sb_gguf_path(g), arch);
     snprintf(hp->arch, sizeof hp->arch, "%.31s", arch);
 
     if ((rc = read_int(g, arch, "context_length", 1, 0, 1, INT32_MAX, &hp->n_ctx_train, err, errlen)) ||
@@ -176,9 +175,9 @@ static int read_hparams(const sb_gguf *g, sb_hparams *hp, rope_scaling *rs, char
                          err, errlen)))
         return rc;
     if (hp->n_head % hp->n_head_kv)
-        return fail(err, errlen, SB_MODEL_E_HPARAMS,
-                    "%s: %s.attention.head_count (%d) is not divisible by head_count_kv (%d)",
-                    sb_gguf_path(g), arch, hp->n_head, hp->n_head_kv);
+        return sb_rt_fail(err, errlen, SB_MODEL_E_HPARAMS,
+                          "%s: %s.attention.head_count (%d) is not divisible by head_count_kv (%d)",
+                          sb_gguf_path(g), arch, hp->n_head, hp->n_head_kv);
     /* head_dim: explicit key_length, else n_embd / n_head (which must then divide). */
     char key[128];
     snprintf(key, sizeof key, "%s.attention.key_length", arch);
@@ -191,24 +190,24 @@ static int read_hparams(const sb_gguf *g, sb_hparams *hp, rope_scaling *rs, char
                            &vlen, err, errlen)))
             return rc;
         if (vlen != hp->head_dim)
-            return fail(err, errlen, SB_MODEL_E_HPARAMS, "%s: %s.attention.value_length %d != key_length %d",
-                        sb_gguf_path(g), arch, vlen, hp->head_dim);
+            return sb_rt_fail(err, errlen, SB_MODEL_E_HPARAMS, "%s: %s.attention.value_length %d != key_length %d",
+                              sb_gguf_path(g), arch, vlen, hp->head_dim);
     } else {
         if (hp->n_embd % hp->n_head)
-            return fail(err, errlen, SB_MODEL_E_HPARAMS,
-                        "%s: %s.embedding_length (%d) is not divisible by attention.head_count (%d)",
-                        sb_gguf_path(g), arch, hp->n_embd, hp->n_head);
+            return sb_rt_fail(err, errlen, SB_MODEL_E_HPARAMS,
+                              "%s: %s.embedding_length (%d) is not divisible by attention.head_count (%d)",
+                              sb_gguf_path(g), arch, hp->n_embd, hp->n_head);
         hp->head_dim = hp->n_embd / hp->n_head;
         if (hp->head_dim > MAX_HEAD_DIM)
-            return fail(err, errlen, SB_MODEL_E_HPARAMS, "%s: head dimension %d is over %d",
-                        sb_gguf_path(g), hp->head_dim, MAX_HEAD_DIM);
+            return sb_rt_fail(err, errlen, SB_MODEL_E_HPARAMS, "%s: head dimension %d is over %d",
+                              sb_gguf_path(g), hp->head_dim, MAX_HEAD_DIM);
     }
     if ((rc = read_int(g, arch, "rope.dimension_count", 0, hp->head_dim, 2, hp->head_dim,
                        &hp->n_rot, err, errlen)))
         return rc;
     if (hp->n_rot % 2)
-        return fail(err, errlen, SB_MODEL_E_HPARAMS, "%s: %s.rope.dimension_count %d is odd",
-                    sb_gguf_path(g), arch, hp->n_rot);
+        return sb_rt_fail(err, errlen, SB_MODEL_E_HPARAMS, "%s: %s.rope.dimension_count %d is odd",
+                          sb_gguf_path(g), arch, hp->n_rot);
     if ((rc = read_int(g, arch, "vocab_size", 0, 0, 1, MAX_VOCAB, &hp->n_vocab, err, errlen)))
         return rc;
     hp->rope_mode = strcmp(arch, "qwen2") == 0 ? SB_ROPE_NEOX : SB_ROPE_NORMAL;
@@ -234,12 +233,12 @@ static int read_hparams(const sb_gguf *g, sb_hparams *hp, rope_scaling *rs, char
         hp->rope_freq_scale = 1.0f / rs->factor;
     } else if (!strcmp(rs->type, "llama3")) {
         if (!(rs->high_freq_factor > rs->low_freq_factor))
-            return fail(err, errlen, SB_MODEL_E_HPARAMS,
-                        "%s: rope scaling high_freq_factor %g must exceed low_freq_factor %g",
-                        sb_gguf_path(g), (double)rs->high_freq_factor, (double)rs->low_freq_factor);
+            return sb_rt_fail(err, errlen, SB_MODEL_E_HPARAMS,
+                              "%s: rope scaling high_freq_factor %g must exceed low_freq_factor %g",
+                              sb_gguf_path(g), (double)rs->high_freq_factor, (double)rs->low_freq_factor);
     } else {
-        return fail(err, errlen, SB_MODEL_E_HPARAMS, "%s: %s.rope.scaling.type '%s' is not supported "
-                    "(none, linear, llama3)", sb_gguf_path(g), arch, rs->type);
+        return sb_rt_fail(err, errlen, SB_MODEL_E_HPARAMS, "%s: %s.rope.scaling.type '%s' is not supported "
+                          "(none, linear, llama3)", sb_gguf_path(g), arch, rs->type);
     }
     return SB_MODEL_OK;
 }
@@ -287,8 +286,8 @@ static int find_checked(const sb_model *m, const char *name, int required, int64
     *out = t;
     if (!t) {
         if (!required) return SB_MODEL_OK;
-        return fail(err, errlen, SB_MODEL_E_META, "%s: required tensor '%s' is missing",
-                    sb_gguf_path(m->gguf), name);
+        return sb_rt_fail(err, errlen, SB_MODEL_E_META, "%s: required tensor '%s' is missing",
+                          sb_gguf_path(m->gguf), name);
     }
     uint32_t want_dims = ne1 ? 2 : 1;
     int ok = t->ne[0] == ne0 && (ne1 ? t->ne[1] == ne1 : t->ne[1] == 1) && t->ne[2] == 1 && t->ne[3] == 1;
@@ -297,13 +296,13 @@ static int find_checked(const sb_model *m, const char *name, int required, int64
         int64_t w[2] = {ne0, ne1};
         shape_str(t->ne, t->n_dims ? t->n_dims : 1, got, sizeof got);
         shape_str(w, want_dims, want, sizeof want);
-        return fail(err, errlen, SB_MODEL_E_SHAPE,
-                    "%s: tensor '%s' has shape %s, expected %s (%s)", sb_gguf_path(m->gguf), name,
-                    got, want, what);
+        return sb_rt_fail(err, errlen, SB_MODEL_E_SHAPE,
+                          "%s: tensor '%s' has shape %s, expected %s (%s)", sb_gguf_path(m->gguf), name,
+                          got, want, what);
     }
     if (((uintptr_t)t->data) % 4)
-        return fail(err, errlen, SB_MODEL_E_FILE, "%s: tensor '%s' data is not 4-byte aligned",
-                    sb_gguf_path(m->gguf), name);
+        return sb_rt_fail(err, errlen, SB_MODEL_E_FILE, "%s: tensor '%s' data is not 4-byte aligned",
+                          sb_gguf_path(m->gguf), name);
     return SB_MODEL_OK;
 }
 
@@ -316,8 +315,8 @@ static int load_matrix(sb_model *m, const char *name, int64_t rows, int64_t cols
     if (rc) return rc;
     if (!sb_type_is_weight_format((sb_type)t->type)) {
         const char *tn = sb_gguf_type_name(t->type);
-        return fail(err, errlen, SB_MODEL_E_META, "%s: tensor '%s' has type %s, which the kernels "
-                    "do not support", sb_gguf_path(m->gguf), name, tn ? tn : "?");
+        return sb_rt_fail(err, errlen, SB_MODEL_E_META, "%s: tensor '%s' has type %s, which the kernels "
+                          "do not support", sb_gguf_path(m->gguf), name, tn ? tn : "?");
     }
     w->data = t->data;
     w->type = (sb_type)t->type;
@@ -340,16 +339,17 @@ static int load_vector(sb_model *m, const char *name, int required, int64_t n, c
         return SB_MODEL_OK;
     }
     if (!sb_type_is_weight_format((sb_type)t->type) || sb_type_block_elems((sb_type)t->type) != 1)
-        return fail(err, errlen, SB_MODEL_E_META, "%s: tensor '%s' has type %s, expected f32/f16/bf16",
-                    sb_gguf_path(m->gguf), name, sb_gguf_type_name(t->type) ? sb_gguf_type_name(t->type) : "?");
+        return sb_rt_fail(err, errlen, SB_MODEL_E_META, "%s: tensor '%s' has type %s, expected f32/f16/bf16",
+                          sb_gguf_path(m->gguf), name, sb_gguf_type_name(t->type) ? sb_gguf_type_name(t->type) : "?");
     float **owned = realloc(m->owned, (size_t)(m->n_owned + 1) * sizeof *owned);
-    if (!owned) return fail(err, errlen, SB_MODEL_E_NOMEM, "out of memory");
+    if (!owned) return sb_rt_fail(err, errlen, SB_MODEL_E_NOMEM, "out of memory");
     m->owned = owned;
     float *v = malloc((size_t)n * sizeof *v);
-    if (!v) return fail(err, errlen, SB_MODEL_E_NOMEM, "out of memory");
+    if (!v) return sb_rt_fail(err, errlen, SB_MODEL_E_NOMEM, "out of memory");
     m->owned[m->n_owned++] = v;
     if (sb_dequantize_row((sb_type)t->type, t->data, v, n))
-        return fail(err, errlen, SB_MODEL_E_KERNEL, "%s: cannot convert tensor '%s'", sb_gguf_path(m->gguf), name);
+        return sb_rt_fail(err, errlen, SB_MODEL_E_KERNEL, "%s: cannot convert tensor '%s'", sb_gguf_path(m->gguf),
+                          name);
     *out = v;
     return SB_MODEL_OK;
 }
@@ -365,12 +365,12 @@ static int load_tensors(sb_model *m, const rope_scaling *rs, char *err, size_t e
 
     /* The vocabulary size comes from the key when present, else from the embedding table. */
     const sb_gguf_tensor *te = sb_gguf_find_tensor(m->gguf, "token_embd.weight");
-    if (!te) return fail(err, errlen, SB_MODEL_E_META, "%s: required tensor 'token_embd.weight' is missing",
-                         sb_gguf_path(m->gguf));
+    if (!te) return sb_rt_fail(err, errlen, SB_MODEL_E_META, "%s: required tensor 'token_embd.weight' is missing",
+                               sb_gguf_path(m->gguf));
     if (hp->n_vocab == 0) {
         if (te->ne[1] < 1 || te->ne[1] > MAX_VOCAB)
-            return fail(err, errlen, SB_MODEL_E_HPARAMS, "%s: vocabulary size %" PRId64 " (rows of "
-                        "token_embd.weight) is out of range", sb_gguf_path(m->gguf), te->ne[1]);
+            return sb_rt_fail(err, errlen, SB_MODEL_E_HPARAMS, "%s: vocabulary size %" PRId64 " (rows of "
+                              "token_embd.weight) is out of range", sb_gguf_path(m->gguf), te->ne[1]);
         hp->n_vocab = (int32_t)te->ne[1];
     }
     if ((rc = load_matrix(m, "token_embd.weight", hp->n_vocab, embd, "n_embd × n_vocab",
@@ -393,18 +393,18 @@ static int load_tensors(sb_model *m, const rope_scaling *rs, char *err, size_t e
         return rc;
     if (ff_tensor || !strcmp(rs->type, "llama3")) {
         m->freq_factors = malloc((size_t)(hp->n_rot / 2) * sizeof(float));
-        if (!m->freq_factors) return fail(err, errlen, SB_MODEL_E_NOMEM, "out of memory");
+        if (!m->freq_factors) return sb_rt_fail(err, errlen, SB_MODEL_E_NOMEM, "out of memory");
         if (ff_tensor) memcpy(m->freq_factors, ff_tensor, (size_t)(hp->n_rot / 2) * sizeof(float));
         else sb_rope_llama3_factors(hp->rope_freq_base, hp->n_rot, rs->factor, rs->low_freq_factor,
                                     rs->high_freq_factor, rs->orig_ctx, m->freq_factors);
         for (int i = 0; i < hp->n_rot / 2; i++)
             if (!isfinite(m->freq_factors[i]) || !(m->freq_factors[i] > 0))
-                return fail(err, errlen, SB_MODEL_E_HPARAMS, "%s: rope frequency factor %d is %g",
-                            sb_gguf_path(m->gguf), i, (double)m->freq_factors[i]);
+                return sb_rt_fail(err, errlen, SB_MODEL_E_HPARAMS, "%s: rope frequency factor %d is %g",
+                                  sb_gguf_path(m->gguf), i, (double)m->freq_factors[i]);
     }
 
     m->layers = calloc((size_t)hp->n_layer, sizeof *m->layers);
-    if (!m->layers) return fail(err, errlen, SB_MODEL_E_NOMEM, "out of memory");
+    if (!m->layers) return sb_rt_fail(err, errlen, SB_MODEL_E_NOMEM, "out of memory");
     for (int l = 0; l < hp->n_layer; l++) {
         sb_layer *L = &m->layers[l];
         char n[96];
@@ -491,15 +491,15 @@ static int memory_check(const sb_model *m, int64_t n_ctx, char *err, size_t errl
 {
     uint64_t kv = kv_bytes(&m->hp, m->kv_type, n_ctx);
     if (kv == UINT64_MAX)
-        return fail(err, errlen, SB_MODEL_E_HPARAMS, "%s: the KV cache size for a context of %" PRId64
-                    " positions overflows", sb_gguf_path(m->gguf), n_ctx);
+        return sb_rt_fail(err, errlen, SB_MODEL_E_HPARAMS, "%s: the KV cache size for a context of %" PRId64
+                          " positions overflows", sb_gguf_path(m->gguf), n_ctx);
     uint64_t need = predict_ram(&m->hp, m->kv_type, m->weight_bytes, n_ctx);
     uint64_t avail = mem_available_bytes();
     if (avail && need > avail)
-        return fail(err, errlen, SB_MODEL_E_MEMORY,
-                    "%s: needs %.2f GiB (weights %.2f GiB + KV cache %.2f GiB for %" PRId64
-                    " positions + activations) but only %.2f GiB is available",
-                    sb_gguf_path(m->gguf), gib(need), gib(m->weight_bytes), gib(kv), n_ctx, gib(avail));
+        return sb_rt_fail(err, errlen, SB_MODEL_E_MEMORY,
+                          "%s: needs %.2f GiB (weights %.2f GiB + KV cache %.2f GiB for %" PRId64
+                          " positions + activations) but only %.2f GiB is available",
+                          sb_gguf_path(m->gguf), gib(need), gib(m->weight_bytes), gib(kv), n_ctx, gib(avail));
     return SB_MODEL_OK;
 }
 
@@ -522,9 +522,9 @@ static int pick_backend(sb_model *m, const sb_model_opts *o, char *err, size_t e
     } else if (!strcmp(b, "vulkan")) {
         m->kctx.isa = SB_ISA_REF; /* host-side helpers only; the pass runs on the device */
         if (o->kv_type != SB_TYPE_F32)
-            return fail(err, errlen, SB_MODEL_E_BACKEND, "back end 'vulkan' keeps the KV cache in f32 only");
+            return sb_rt_fail(err, errlen, SB_MODEL_E_BACKEND, "back end 'vulkan' keeps the KV cache in f32 only");
     } else {
-        return fail(err, errlen, SB_MODEL_E_BACKEND, "unknown back end '%s' (cpu, ref, vulkan)", b);
+        return sb_rt_fail(err, errlen, SB_MODEL_E_BACKEND, "unknown back end '%s' (cpu, ref, vulkan)", b);
     }
     m->kctx.n_threads = o->n_threads;
     snprintf(m->backend, sizeof m->backend, "%s", b);
@@ -536,14 +536,14 @@ static int load(const char *path, const void *data, size_t size, const char *nam
                 const sb_model_opts *opts, sb_model **out, char *err, size_t errlen)
 {
     if (err && errlen) err[0] = 0;
-    if (!out || (!path && !data)) return fail(err, errlen, SB_MODEL_E_ARG, "sb_model_load: NULL argument");
+    if (!out || (!path && !data)) return sb_rt_fail(err, errlen, SB_MODEL_E_ARG, "sb_model_load: NULL argument");
     *out = NULL;
     sb_model_opts o = opts ? *opts : sb_model_default_opts();
     if (o.kv_type != SB_TYPE_F32 && o.kv_type != SB_TYPE_F16)
-        return fail(err, errlen, SB_MODEL_E_ARG, "KV cache type must be f32 or f16");
+        return sb_rt_fail(err, errlen, SB_MODEL_E_ARG, "KV cache type must be f32 or f16");
 
     sb_model *m = calloc(1, sizeof *m);
-    if (!m) return fail(err, errlen, SB_MODEL_E_NOMEM, "out of memory");
+    if (!m) return sb_rt_fail(err, errlen, SB_MODEL_E_NOMEM, "out of memory");
     m->kv_type = o.kv_type;
     int rc;
     sb_gguf_error ge;
@@ -551,7 +551,7 @@ static int load(const char *path, const void *data, size_t size, const char *nam
                    : sb_gguf_open_memory(data, size, name ? name : "(memory)", &m->gguf, &ge))) {
         char msg[600];
         sb_gguf_error_format(&ge, msg, sizeof msg);
-        rc = fail(err, errlen, SB_MODEL_E_FILE, "%s", msg);
+        rc = sb_rt_fail(err, errlen, SB_MODEL_E_FILE, "%s", msg);
         goto fail;
     }
     rope_scaling rs;
@@ -564,12 +564,12 @@ static int load(const char *path, const void *data, size_t size, const char *nam
 
     char terr[512];
     if (sb_tok_load_gguf(m->gguf, &m->tok, terr, sizeof terr)) {
-        rc = fail(err, errlen, SB_MODEL_E_VOCAB, "tokenizer: %s", terr);
+        rc = sb_rt_fail(err, errlen, SB_MODEL_E_VOCAB, "tokenizer: %s", terr);
         goto fail;
     }
     if (sb_tok_n_vocab(m->tok) > m->hp.n_vocab) {
-        rc = fail(err, errlen, SB_MODEL_E_VOCAB, "%s: the tokenizer has %d tokens but the model only "
-                  "%d embedding rows", sb_gguf_path(m->gguf), sb_tok_n_vocab(m->tok), m->hp.n_vocab);
+        rc = sb_rt_fail(err, errlen, SB_MODEL_E_VOCAB, "%s: the tokenizer has %d tokens but the model only "
+                        "%d embedding rows", sb_gguf_path(m->gguf), sb_tok_n_vocab(m->tok), m->hp.n_vocab);
         goto fail;
     }
     if (!strcmp(m->backend, "vulkan") && (rc = sb_vk_model_init(m, err, errlen))) goto fail;
@@ -583,14 +583,14 @@ fail:
 int sb_model_load(const char *path, const sb_model_opts *opts, sb_model **out, char *err,
                   size_t errlen)
 {
-    if (!path) return fail(err, errlen, SB_MODEL_E_ARG, "sb_model_load: NULL path");
+    if (!path) return sb_rt_fail(err, errlen, SB_MODEL_E_ARG, "sb_model_load: NULL path");
     return load(path, NULL, 0, NULL, opts, out, err, errlen);
 }
 
 int sb_model_load_memory(const void *data, size_t size, const char *name, const sb_model_opts *opts,
                          sb_model **out, char *err, size_t errlen)
 {
-    if (!data) return fail(err, errlen, SB_MODEL_E_ARG, "sb_model_load_memory: NULL data");
+    if (!data) return sb_rt_fail(err, errlen, SB_MODEL_E_ARG, "sb_model_load_memory: NULL data");
     return load(NULL, data, size, name, opts, out, err, errlen);
 }
 

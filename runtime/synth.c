@@ -65,18 +65,6 @@ const sb_synth_shape *sb_synth_find(const char *name)
 
 /* ================================================================ helpers */
 
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return code;
-}
 
 static uint64_t splitmix64(uint64_t *s)
 {
@@ -334,18 +322,18 @@ static int copy_tokenizer(sb_gguf_writer *w, const char *path, int32_t n_vocab, 
     if (sb_gguf_open(path, &g, &ge)) {
         char msg[600];
         sb_gguf_error_format(&ge, msg, sizeof msg);
-        return fail(err, errlen, SB_MODEL_E_FILE, "%s", msg);
+        return sb_rt_fail(err, errlen, SB_MODEL_E_FILE, "%s", msg);
     }
     int rc = SB_MODEL_OK;
     uint64_t n_tok = 0;
     vocab v = {0};
     if (sb_gguf_get_arr_str_n(g, "tokenizer.ggml.tokens", &n_tok, NULL)) {
-        rc = fail(err, errlen, SB_MODEL_E_VOCAB, "%s: no tokenizer.ggml.tokens", path);
+        rc = sb_rt_fail(err, errlen, SB_MODEL_E_VOCAB, "%s: no tokenizer.ggml.tokens", path);
         goto done;
     }
     if (n_tok > (uint64_t)n_vocab) {
-        rc = fail(err, errlen, SB_MODEL_E_VOCAB, "%s: %llu tokens, more than the shape's vocabulary "
-                  "of %d", path, (unsigned long long)n_tok, n_vocab);
+        rc = sb_rt_fail(err, errlen, SB_MODEL_E_VOCAB, "%s: %llu tokens, more than the shape's vocabulary "
+                        "of %d", path, (unsigned long long)n_tok, n_vocab);
         goto done;
     }
     for (int64_t i = 0; i < sb_gguf_n_kv(g); i++) {
@@ -356,7 +344,7 @@ static int copy_tokenizer(sb_gguf_writer *w, const char *path, int32_t n_vocab, 
             continue; /* rebuilt below, padded */
         int r = copy_key(w, g, i);
         if (r) {
-            rc = fail(err, errlen, SB_MODEL_E_VOCAB, "%s: cannot copy key '%s'", path, key);
+            rc = sb_rt_fail(err, errlen, SB_MODEL_E_VOCAB, "%s: cannot copy key '%s'", path, key);
             goto done;
         }
     }
@@ -384,12 +372,12 @@ static int copy_tokenizer(sb_gguf_writer *w, const char *path, int32_t n_vocab, 
             snprintf(buf, sizeof buf, "<unused_%llu>", (unsigned long long)(j - n_tok));
             r = vocab_add(&v, buf, strlen(buf), -1e9f, TOK_UNUSED);
         }
-        if (r) { rc = fail(err, errlen, SB_MODEL_E_NOMEM, "out of memory"); goto done; }
+        if (r) { rc = sb_rt_fail(err, errlen, SB_MODEL_E_NOMEM, "out of memory"); goto done; }
     }
     if (sb_gguf_set_arr_str(w, "tokenizer.ggml.tokens", (const char *const *)v.tok, (uint64_t)v.n) ||
         (ns && sb_gguf_set_arr(w, "tokenizer.ggml.scores", SB_GGUF_FLOAT32, v.score, (uint64_t)v.n)) ||
         (nt && sb_gguf_set_arr(w, "tokenizer.ggml.token_type", SB_GGUF_INT32, v.type, (uint64_t)v.n)))
-        rc = fail(err, errlen, SB_MODEL_E_NOMEM, "cannot set the tokenizer keys");
+        rc = sb_rt_fail(err, errlen, SB_MODEL_E_NOMEM, "cannot set the tokenizer keys");
 done:
     vocab_free(&v);
     sb_gguf_close(g);
@@ -443,13 +431,13 @@ static int add_vec(sb_gguf_writer *w, const char *name, const float *x, int64_t 
 
 int sb_synth_write(const sb_synth_opts *o, const char *path, char *err, size_t errlen)
 {
-    if (!o || !path) return fail(err, errlen, SB_MODEL_E_ARG, "sb_synth_write: NULL argument");
+    if (!o || !path) return sb_rt_fail(err, errlen, SB_MODEL_E_ARG, "sb_synth_write: NULL argument");
     const sb_synth_shape *sh = sb_synth_find(o->shape);
-    if (!sh) return fail(err, errlen, SB_MODEL_E_ARG, "unknown shape '%s'", o->shape ? o->shape : "(null)");
+    if (!sh) return sb_rt_fail(err, errlen, SB_MODEL_E_ARG, "unknown shape '%s'", o->shape ? o->shape : "(null)");
     if (!sb_type_is_weight_format(o->type))
-        return fail(err, errlen, SB_MODEL_E_ARG, "type %s is not a weight format", sb_type_name(o->type));
+        return sb_rt_fail(err, errlen, SB_MODEL_E_ARG, "type %s is not a weight format", sb_type_name(o->type));
     if (o->n_layer < 0 || o->n_layer > 1024)
-        return fail(err, errlen, SB_MODEL_E_ARG, "layers %d out of range", o->n_layer);
+        return sb_rt_fail(err, errlen, SB_MODEL_E_ARG, "layers %d out of range", o->n_layer);
 
     const char *arch = sh->arch;
     const int n_layer = o->n_layer ? o->n_layer : sh->n_layer;
@@ -463,7 +451,7 @@ int sb_synth_write(const sb_synth_opts *o, const char *path, char *err, size_t e
     arena a = {0};
     vocab v = {0};
     int rc = SB_MODEL_OK;
-    if (!w) return fail(err, errlen, SB_MODEL_E_NOMEM, "out of memory");
+    if (!w) return sb_rt_fail(err, errlen, SB_MODEL_E_NOMEM, "out of memory");
 
     /* metadata */
     char key[128], name[128];
@@ -485,14 +473,14 @@ int sb_synth_write(const sb_synth_opts *o, const char *path, char *err, size_t e
             sb_gguf_set_f32(w, KEY("attention.layer_norm_rms_epsilon"), sh->rms_eps) |
             sb_gguf_set_u32(w, KEY("vocab_size"), (uint32_t)vocab_n);
 #undef KEY
-    if (r) { rc = fail(err, errlen, SB_MODEL_E_NOMEM, "cannot set metadata"); goto done; }
+    if (r) { rc = sb_rt_fail(err, errlen, SB_MODEL_E_NOMEM, "cannot set metadata"); goto done; }
     if (o->vocab_path) {
         if ((rc = copy_tokenizer(w, o->vocab_path, sh->n_vocab, err, errlen))) goto done;
     } else {
-        if (builtin_vocab(&v)) { rc = fail(err, errlen, SB_MODEL_E_NOMEM, "out of memory"); goto done; }
+        if (builtin_vocab(&v)) { rc = sb_rt_fail(err, errlen, SB_MODEL_E_NOMEM, "out of memory"); goto done; }
         if (v.n > vocab_n) {
-            rc = fail(err, errlen, SB_MODEL_E_VOCAB, "shape %s: vocabulary %lld is smaller than the "
-                      "built-in tokenizer's %lld tokens", sh->name, (long long)vocab_n, (long long)v.n);
+            rc = sb_rt_fail(err, errlen, SB_MODEL_E_VOCAB, "shape %s: vocabulary %lld is smaller than the "
+                            "built-in tokenizer's %lld tokens", sh->name, (long long)vocab_n, (long long)v.n);
             goto done;
         }
         const int64_t n_real = v.n;
@@ -500,11 +488,14 @@ int sb_synth_write(const sb_synth_opts *o, const char *path, char *err, size_t e
             char buf[32];
             snprintf(buf, sizeof buf, "<unused_%lld>", (long long)(j - n_real));
             if (vocab_add(&v, buf, strlen(buf), -1e9f, TOK_UNUSED)) {
-                rc = fail(err, errlen, SB_MODEL_E_NOMEM, "out of memory");
+                rc = sb_rt_fail(err, errlen, SB_MODEL_E_NOMEM, "out of memory");
                 goto done;
             }
         }
-        if (set_builtin_tokenizer(w, &v)) { rc = fail(err, errlen, SB_MODEL_E_NOMEM, "cannot set tokenizer"); goto done; }
+        if (set_builtin_tokenizer(w, &v)) {
+            rc = sb_rt_fail(err, errlen, SB_MODEL_E_NOMEM, "cannot set tokenizer");
+            goto done;
+        }
     }
 
     /* weights: uniform in ±sqrt(3/k) gives each output unit variance for unit-variance input */
@@ -519,7 +510,7 @@ int sb_synth_write(const sb_synth_opts *o, const char *path, char *err, size_t e
         make_mat(&a, &wg, o->type, ff, embd, s_embd, seed + 7) ||
         make_mat(&a, &wu, o->type, ff, embd, s_embd, seed + 8) ||
         make_mat(&a, &wd, o->type, embd, ff, s_ff, seed + 9)) {
-        rc = fail(err, errlen, SB_MODEL_E_NOMEM, "out of memory (or quantizer failure) building weights");
+        rc = sb_rt_fail(err, errlen, SB_MODEL_E_NOMEM, "out of memory (or quantizer failure) building weights");
         goto done;
     }
     float *ones = const_vector(&a, embd, 1.0f);
@@ -528,7 +519,7 @@ int sb_synth_write(const sb_synth_opts *o, const char *path, char *err, size_t e
     float *bv = qwen2 ? random_vector(&a, kv_dim, 0.1f, seed + 12) : NULL;
     float *freqs = sh->llama3_factor > 0 ? arena_keep(&a, malloc((size_t)(head_dim / 2) * sizeof(float))) : NULL;
     if (!ones || (qwen2 && (!bq || !bk || !bv)) || (sh->llama3_factor > 0 && !freqs)) {
-        rc = fail(err, errlen, SB_MODEL_E_NOMEM, "out of memory");
+        rc = sb_rt_fail(err, errlen, SB_MODEL_E_NOMEM, "out of memory");
         goto done;
     }
     r = add_mat(w, "token_embd.weight", &emb) | add_vec(w, "output_norm.weight", ones, embd);
@@ -550,13 +541,13 @@ int sb_synth_write(const sb_synth_opts *o, const char *path, char *err, size_t e
                  add_vec(w, T("attn_v.bias"), bv, kv_dim);
 #undef T
     }
-    if (r) { rc = fail(err, errlen, SB_MODEL_E_ARG, "cannot add tensors"); goto done; }
+    if (r) { rc = sb_rt_fail(err, errlen, SB_MODEL_E_ARG, "cannot add tensors"); goto done; }
 
     sb_gguf_error ge;
     if (sb_gguf_writer_write(w, path, &ge)) {
         char msg[600];
         sb_gguf_error_format(&ge, msg, sizeof msg);
-        rc = fail(err, errlen, SB_MODEL_E_FILE, "%s", msg);
+        rc = sb_rt_fail(err, errlen, SB_MODEL_E_FILE, "%s", msg);
     }
 done:
     vocab_free(&v);
@@ -570,26 +561,26 @@ done:
 int sb_model_requantize(const char *src, const char *dst, sb_type type, int *n_quantized, char *err,
                         size_t errlen)
 {
-    if (!src || !dst) return fail(err, errlen, SB_MODEL_E_ARG, "sb_model_requantize: NULL argument");
+    if (!src || !dst) return sb_rt_fail(err, errlen, SB_MODEL_E_ARG, "sb_model_requantize: NULL argument");
     if (!sb_type_is_weight_format(type))
-        return fail(err, errlen, SB_MODEL_E_ARG, "type %s is not a weight format", sb_type_name(type));
+        return sb_rt_fail(err, errlen, SB_MODEL_E_ARG, "type %s is not a weight format", sb_type_name(type));
     sb_gguf *g;
     sb_gguf_error ge;
     char msg[600];
     if (sb_gguf_open(src, &g, &ge)) {
         sb_gguf_error_format(&ge, msg, sizeof msg);
-        return fail(err, errlen, SB_MODEL_E_FILE, "%s", msg);
+        return sb_rt_fail(err, errlen, SB_MODEL_E_FILE, "%s", msg);
     }
     sb_gguf_writer *w = sb_gguf_writer_new();
     arena a = {0};
     int rc = SB_MODEL_OK, nq = 0;
     float *row = NULL;
-    if (!w) { rc = fail(err, errlen, SB_MODEL_E_NOMEM, "out of memory"); goto done; }
+    if (!w) { rc = sb_rt_fail(err, errlen, SB_MODEL_E_NOMEM, "out of memory"); goto done; }
     for (int64_t i = 0; i < sb_gguf_n_kv(g); i++) {
         const char *key = sb_gguf_kv_key(g, i);
         if (!strcmp(key, "general.alignment") || !strcmp(key, "general.file_type")) continue;
         if (copy_key(w, g, i)) {
-            rc = fail(err, errlen, SB_MODEL_E_FILE, "%s: cannot copy key '%s'", src, key);
+            rc = sb_rt_fail(err, errlen, SB_MODEL_E_FILE, "%s: cannot copy key '%s'", src, key);
             goto done;
         }
     }
@@ -605,17 +596,17 @@ int sb_model_requantize(const char *src, const char *dst, sb_type type, int *n_q
             k % sb_type_block_elems(type) == 0) {
             size_t irb, orb;
             if (sb_row_bytes((sb_type)t->type, k, &irb) || sb_row_bytes(type, k, &orb)) {
-                rc = fail(err, errlen, SB_MODEL_E_SHAPE, "%s: tensor '%s': bad row length", src, t->name);
+                rc = sb_rt_fail(err, errlen, SB_MODEL_E_SHAPE, "%s: tensor '%s': bad row length", src, t->name);
                 goto done;
             }
             char *buf = arena_keep(&a, malloc(orb * (size_t)rows));
             float *nrow = realloc(row, (size_t)k * sizeof *row);
-            if (!buf || !nrow) { rc = fail(err, errlen, SB_MODEL_E_NOMEM, "out of memory"); goto done; }
+            if (!buf || !nrow) { rc = sb_rt_fail(err, errlen, SB_MODEL_E_NOMEM, "out of memory"); goto done; }
             row = nrow;
             for (int64_t r = 0; r < rows; r++)
                 if (sb_dequantize_row((sb_type)t->type, (const char *)t->data + (size_t)r * irb, row, k) ||
                     sb_quantize_row(type, row, buf + (size_t)r * orb, k)) {
-                    rc = fail(err, errlen, SB_MODEL_E_KERNEL, "%s: cannot convert tensor '%s'", src, t->name);
+                    rc = sb_rt_fail(err, errlen, SB_MODEL_E_KERNEL, "%s: cannot convert tensor '%s'", src, t->name);
                     goto done;
                 }
             data = buf;
@@ -624,13 +615,13 @@ int sb_model_requantize(const char *src, const char *dst, sb_type type, int *n_q
             nq++;
         }
         if (sb_gguf_add_tensor(w, t->name, ttype, t->n_dims, t->ne, data, size)) {
-            rc = fail(err, errlen, SB_MODEL_E_FILE, "cannot add tensor '%s'", t->name);
+            rc = sb_rt_fail(err, errlen, SB_MODEL_E_FILE, "cannot add tensor '%s'", t->name);
             goto done;
         }
     }
     if (sb_gguf_writer_write(w, dst, &ge)) {
         sb_gguf_error_format(&ge, msg, sizeof msg);
-        rc = fail(err, errlen, SB_MODEL_E_FILE, "%s", msg);
+        rc = sb_rt_fail(err, errlen, SB_MODEL_E_FILE, "%s", msg);
     }
     if (n_quantized) *n_quantized = nq;
 done:
