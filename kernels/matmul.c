@@ -194,7 +194,7 @@ static const kernel_entry kernel_table[] = {
     {SB_ISA_AVX512, SB_TYPE_Q8_0, FEAT_VNNI | FEAT_VBMI | FEAT_GFNI, 1, SB_ACT_Q8_0_OFF128, sb_rowdot_q8_0_avx512, sb_rowdot2_q8_0_avx512,
      sb_rowdot4_q8_0_avx512vbmi},
     {SB_ISA_AVX512, SB_TYPE_Q8_0, FEAT_VNNI, 1, SB_ACT_Q8_0_OFF128, sb_rowdot_q8_0_avx512, sb_rowdot2_q8_0_avx512, NULL},
-    {SB_ISA_AVX512, SB_TYPE_Q4_0, FEAT_VNNI | FEAT_VBMI | FEAT_GFNI, 1, SB_ACT_Q8_0_OFF8, sb_rowdot_q4_0_avx512, sb_rowdot2_q4_0_avx512,
+    {SB_ISA_AVX512, SB_TYPE_Q4_0, FEAT_VNNI | FEAT_VBMI | FEAT_GFNI, 1, SB_ACT_Q8_0_QUADS, sb_rowdot_q4_0_avx512, sb_rowdot2_q4_0_avx512,
      sb_rowdot4_q4_0_avx512vbmi},
     {SB_ISA_AVX512, SB_TYPE_Q4_0, FEAT_VNNI, 1, SB_ACT_Q8_0_OFF8, sb_rowdot_q4_0_avx512, sb_rowdot2_q4_0_avx512, NULL},
     {SB_ISA_AVX512, SB_TYPE_Q4_K, FEAT_VNNI | FEAT_VBMI | FEAT_GFNI, 1, SB_ACT_Q8_K, sb_rowdot_q4_K_avx512, sb_rowdot2_q4_K_avx512,
@@ -246,6 +246,22 @@ static const kernel_entry *find_kernel(sb_isa isa, sb_type t, int64_t m)
 
 /* ---------------------------------------------------------------- optimized driver */
 
+/* The quad layout of one X row (SB_ACT_Q8_0_QUADS, see sb_act) from its Q8_0_OFF8 arrays. */
+static void regroup_quads(const int8_t *q, const int32_t *start, const float *d, int64_t n_quads, int8_t *quad_q,
+                          int32_t *quad_start, float *quad_d)
+{
+    for (int64_t u = 0; u < n_quads; u++)
+        for (int j = 0; j < 4; j++) {
+            int64_t b = 4 * u + j; /* block */
+            memcpy(quad_q + 128 * u + 16 * j, q + 32 * b, 16);
+            memcpy(quad_q + 128 * u + 64 + 16 * j, q + 32 * b + 16, 16);
+            for (int i = 0; i < 4; i++) {
+                quad_start[16 * u + 4 * j + i] = start[8 * b + i] + start[8 * b + 4 + i];
+                quad_d[16 * u + 4 * j + i] = d[b];
+            }
+        }
+}
+
 /* Fill the sb_act arrays X needs for `kind`, threads splitting the rows. `simd`: use the AVX2
  * activation quantizers (same results as the reference ones, only faster). */
 static int prepare_act(sb_act *a, sb_act_kind kind, const float *X, int64_t m, int64_t k, int nt, int simd)
@@ -263,9 +279,11 @@ static int prepare_act(sb_act *a, sb_act_kind kind, const float *X, int64_t m, i
         return SB_KOK;
     }
     int is_q8_0 = kind != SB_ACT_Q8_K;
-    int32_t offset = kind == SB_ACT_Q8_0_OFF8 ? 8 : kind == SB_ACT_Q8_0_OFF128 ? 128 : 0;
+    int quads = kind == SB_ACT_Q8_0_QUADS;
+    int32_t offset = kind == SB_ACT_Q8_0_OFF8 || quads ? 8 : kind == SB_ACT_Q8_0_OFF128 ? 128 : 0;
     int64_t nd = is_q8_0 ? k / SB_QK8_0 : k / SB_QK_K;
     int64_t ns = is_q8_0 ? k / SB_QK8_0 : k / 16;
+    int64_t nq = k / 128; /* whole quads of Q8_0 blocks per row */
     a->q = aligned_alloc(64, (mk + 63) / 64 * 64);
     a->d = malloc((size_t)(m * nd + 1) * sizeof(float));
     a->s = malloc((size_t)(m * ns + 1) * sizeof(int16_t));
@@ -273,7 +291,14 @@ static int prepare_act(sb_act *a, sb_act_kind kind, const float *X, int64_t m, i
         a->start = aligned_alloc(64, ((size_t)(m * (k / 4)) * sizeof(int32_t) + 63) / 64 * 64);
         a->dexp = aligned_alloc(64, ((size_t)(m * (k / 4)) * sizeof(float) + 63) / 64 * 64);
     }
-    if (!a->q || !a->d || !a->s || (offset && (!a->start || !a->dexp))) return SB_KERR_NOMEM;
+    if (quads) {
+        a->quad_q = aligned_alloc(64, (size_t)(m * nq) * 128 + 64);
+        a->quad_start = aligned_alloc(64, (size_t)(m * nq) * 16 * sizeof(int32_t) + 64);
+        a->quad_d = aligned_alloc(64, (size_t)(m * nq) * 16 * sizeof(float) + 64);
+    }
+    if (!a->q || !a->d || !a->s || (offset && (!a->start || !a->dexp)) ||
+        (quads && (!a->quad_q || !a->quad_start || !a->quad_d)))
+        return SB_KERR_NOMEM;
     #pragma omp parallel for if (m > 1 && nt > 1) num_threads(nt) schedule(static)
     for (int64_t i = 0; i < m; i++) {
         const float *xr = X + i * k;
@@ -283,11 +308,9 @@ static int prepare_act(sb_act *a, sb_act_kind kind, const float *X, int64_t m, i
         int32_t *start = offset ? a->start + i * (k / 4) : NULL;
         float *dexp = offset ? a->dexp + i * (k / 4) : NULL;
 #if defined(__x86_64__)
-        if (simd) {
-            if (is_q8_0) sb_quantize_act_q8_0_avx2(xr, nd, q, d, s, start, dexp, offset);
-            else sb_quantize_act_q8_K_avx2(xr, nd, q, d, s);
-            continue;
-        }
+        if (simd && is_q8_0) sb_quantize_act_q8_0_avx2(xr, nd, q, d, s, start, dexp, offset);
+        else if (simd) sb_quantize_act_q8_K_avx2(xr, nd, q, d, s);
+        else
 #endif
         for (int64_t b = 0; b < nd; b++) {
             if (is_q8_0) {
@@ -305,6 +328,9 @@ static int prepare_act(sb_act *a, sb_act_kind kind, const float *X, int64_t m, i
                 d[b] = sb_quantize_block_q8_K(xr + b * SB_QK_K, q + b * SB_QK_K, s + b * 16);
             }
         }
+        if (quads)
+            regroup_quads(q, start, d, nq, a->quad_q + i * nq * 128, a->quad_start + i * nq * 16,
+                          a->quad_d + i * nq * 16);
     }
     return SB_KOK;
 }
@@ -317,6 +343,9 @@ static void free_act(sb_act *a)
     free(a->s);
     free(a->start);
     free(a->dexp);
+    free(a->quad_q);
+    free(a->quad_start);
+    free(a->quad_d);
 }
 
 /* Weight rows per tile: a tile of weight rows stays in L2 while every block of SB_MR X rows
@@ -356,6 +385,7 @@ static sb_act act_view(const sb_act *x, sb_act_kind kind, int64_t off, int64_t l
         v.s += off / (q8k ? 16 : SB_QK8_0);
     }
     if (v.start) v.start += off / 4, v.dexp += off / 4;
+    if (v.quad_q) v.quad_q += off, v.quad_start += off / 8, v.quad_d += off / 8; /* off: whole quads */
     return v;
 }
 
