@@ -191,10 +191,10 @@ static const kernel_entry kernel_table[] = {
     {SB_ISA_AVX512, SB_TYPE_F16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f16_avx512, sb_rowdot2_f16_avx512, sb_rowdot4_f16_avx512},
     {SB_ISA_AVX512, SB_TYPE_BF16, FEAT_BF16, 2, SB_ACT_BF16, sb_rowdot_bf16dp_avx512, sb_rowdot2_bf16dp_avx512, NULL},
     {SB_ISA_AVX512, SB_TYPE_BF16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_bf16_avx512, sb_rowdot2_bf16_avx512, sb_rowdot4_bf16_avx512},
-    {SB_ISA_AVX512, SB_TYPE_Q8_0, FEAT_VNNI | FEAT_VBMI | FEAT_GFNI, 1, SB_ACT_Q8_0_OFF128, sb_rowdot_q8_0_avx512, sb_rowdot2_q8_0_avx512,
+    {SB_ISA_AVX512, SB_TYPE_Q8_0, FEAT_VNNI | FEAT_VBMI | FEAT_GFNI, 1, SB_ACT_Q8_0_OFF128_QUADS, sb_rowdot_q8_0_avx512, sb_rowdot2_q8_0_avx512,
      sb_rowdot4_q8_0_avx512vbmi},
     {SB_ISA_AVX512, SB_TYPE_Q8_0, FEAT_VNNI, 1, SB_ACT_Q8_0_OFF128, sb_rowdot_q8_0_avx512, sb_rowdot2_q8_0_avx512, NULL},
-    {SB_ISA_AVX512, SB_TYPE_Q4_0, FEAT_VNNI | FEAT_VBMI | FEAT_GFNI, 1, SB_ACT_Q8_0_QUADS, sb_rowdot_q4_0_avx512, sb_rowdot2_q4_0_avx512,
+    {SB_ISA_AVX512, SB_TYPE_Q4_0, FEAT_VNNI | FEAT_VBMI | FEAT_GFNI, 1, SB_ACT_Q8_0_OFF8_QUADS, sb_rowdot_q4_0_avx512, sb_rowdot2_q4_0_avx512,
      sb_rowdot4_q4_0_avx512vbmi},
     {SB_ISA_AVX512, SB_TYPE_Q4_0, FEAT_VNNI, 1, SB_ACT_Q8_0_OFF8, sb_rowdot_q4_0_avx512, sb_rowdot2_q4_0_avx512, NULL},
     {SB_ISA_AVX512, SB_TYPE_Q4_K, FEAT_VNNI | FEAT_VBMI | FEAT_GFNI, 1, SB_ACT_Q8_K, sb_rowdot_q4_K_avx512, sb_rowdot2_q4_K_avx512,
@@ -246,7 +246,7 @@ static const kernel_entry *find_kernel(sb_isa isa, sb_type t, int64_t m)
 
 /* ---------------------------------------------------------------- optimized driver */
 
-/* The quad layout of one X row (SB_ACT_Q8_0_QUADS, see sb_act) from its Q8_0_OFF8 arrays. */
+/* The quad layout of one X row (SB_ACT_Q8_0_OFF*_QUADS, see sb_act) from its Q8_0_OFF* arrays. */
 static void regroup_quads(const int8_t *q, const int32_t *start, const float *d, int64_t n_quads, int8_t *quad_q,
                           int32_t *quad_start, float *quad_d)
 {
@@ -279,8 +279,10 @@ static int prepare_act(sb_act *a, sb_act_kind kind, const float *X, int64_t m, i
         return SB_KOK;
     }
     int is_q8_0 = kind != SB_ACT_Q8_K;
-    int quads = kind == SB_ACT_Q8_0_QUADS;
-    int32_t offset = kind == SB_ACT_Q8_0_OFF8 || quads ? 8 : kind == SB_ACT_Q8_0_OFF128 ? 128 : 0;
+    int quads = kind == SB_ACT_Q8_0_OFF8_QUADS || kind == SB_ACT_Q8_0_OFF128_QUADS;
+    int32_t offset = kind == SB_ACT_Q8_0_OFF8 || kind == SB_ACT_Q8_0_OFF8_QUADS       ? 8
+                     : kind == SB_ACT_Q8_0_OFF128 || kind == SB_ACT_Q8_0_OFF128_QUADS ? 128
+                                                                                      : 0;
     int64_t nd = is_q8_0 ? k / SB_QK8_0 : k / SB_QK_K;
     int64_t ns = is_q8_0 ? k / SB_QK8_0 : k / 16;
     int64_t nq = k / 128; /* whole quads of Q8_0 blocks per row */

@@ -105,7 +105,8 @@ typedef enum sb_act_kind {
     SB_ACT_Q8_0,    /* per 32: f32 scale, sum of quants, int8 quants       */
     SB_ACT_Q8_0_OFF8,   /* as Q8_0, plus start values for vpdpbusd against weights + 8   */
     SB_ACT_Q8_0_OFF128, /* as Q8_0, plus start values for vpdpbusd against weights + 128 */
-    SB_ACT_Q8_0_QUADS,  /* as Q8_0_OFF8, plus the same regrouped by quads of blocks      */
+    SB_ACT_Q8_0_OFF8_QUADS,   /* as Q8_0_OFF8, plus the same regrouped by quads of blocks   */
+    SB_ACT_Q8_0_OFF128_QUADS, /* as Q8_0_OFF128, plus the same regrouped by quads of blocks */
     SB_ACT_Q8_K,    /* per 256: f32 scale; per 16: sum of quants; int8     */
 } sb_act_kind;
 
@@ -119,8 +120,8 @@ typedef struct sb_act {
     int16_t *s;       /* m × k/32 (Q8_0) or m × k/16 (Q8_K) sums of quants              */
     int32_t *start;   /* m × k/4 (Q8_0_OFF*): -offset · (sum of quants 4i .. 4i+3)      */
     float *dexp;      /* m × k/4 (Q8_0_OFF*): the scale of the block holding quant 4i    */
-    /* Q8_0_QUADS: X by quads of four blocks (128 quants; only whole quads, k/128 per row) as the
-     * Q4_0 decode kernel reads a quad of weights: 16-quant groups (elements 0-15 of blocks 0..3,
+    /* Q8_0_OFF*_QUADS: X by quads of four blocks (128 quants; only whole quads, k/128 per row) as
+     * the Q4_0/Q8_0 decode kernel reads a quad of weights: 16-quant groups (elements 0-15 of blocks 0..3,
      * then elements 16-31 of blocks 0..3), and per int32 lane j of the pair of groups j/4 (the
      * quants 4(j%4).. of block j/4 in both halves) the summed start value and the block's scale. */
     int8_t *quad_q;      /* m × k/128 × 128                                          */

@@ -142,45 +142,79 @@ __attribute__((target("avx512vbmi,gfni"))) INLINE q80_pair unpack_pair(const uin
     return r;
 }
 
-/* Q4_0, a quad of four blocks (72 bytes) of each row per step, against X prepared as
- * SB_ACT_Q8_0_QUADS; returns the first block not done. Lane j of the int32 sums belongs to block
- * j/4 of the quad in every register, so the low- and high-nibble products accumulate into one
- * vpdpbusd chain and are converted and scaled once, with no reduction between blocks. Per row:
- * two vpermb gather the quad's 64 quant bytes (block j/16 in bytes 16(j/16).., from loads at 0
- * and 8), vpand keeps the low nibbles (elements 0-15 of each block), one GF(2) affine the high
- * ones (16-31), two vpdpbusd, one vpermw for the four f16 scales (each to 4 lanes), convert,
- * scale, FMA. (One vpermt2b instead of the two vpermb: ~5 % slower here.) */
-__attribute__((target("avx512vbmi,gfni"))) INLINE int64_t q40_quads(const uint8_t *wr[4], const sb_act *x,
-                                                                     __m512 acc[4], int64_t nb)
+/* Q4_0 or Q8_0, a quad of four blocks (72 or 136 bytes) of each row per step, against X
+ * prepared as SB_ACT_Q8_0_OFF8_QUADS / _OFF128_QUADS; returns the first block not done. Lane j
+ * of the int32 sums belongs to block j/4 of the quad in every register, so the products of
+ * elements 0-15 and 16-31 of the blocks accumulate into one vpdpbusd chain and are converted and
+ * scaled once, with no reduction between blocks. Per row and quad:
+ *   Q4_0: two vpermb gather the 64 quant bytes (block j/16 in bytes 16(j/16).., from loads at 0
+ *         and 8), vpand keeps the low nibbles (elements 0-15), one GF(2) affine the high ones;
+ *   Q8_0: two vpermb each gather elements 0-15 (loads at 0, 64) and 16-31 (loads at 8, 72) of
+ *         the four blocks, sign bits flipped by vpxor;
+ * then two vpdpbusd, vpermw for the four f16 scales (each to 4 lanes), convert, scale, FMA.
+ * (One vpermt2b instead of two vpermb: ~5 % slower on this machine.) */
+__attribute__((target("avx512vbmi,gfni"))) INLINE int64_t q80_quads(const uint8_t *wr[4], const sb_act *x,
+                                                                     __m512 acc[4], int64_t nb, int is_q4)
 {
-    /* quant bytes of block j (0..3) at 18j + 2 of the quad: blocks 0-2 from the load at 0, block
-     * 3 from the one at 8 (index & 63 = byte - 8) */
-    const __m512i qidx = _mm512_set_epi8(127, 126, 125, 124, 123, 122, 121, 120, 119, 118, 117, 116, 115, 114, 113,
-                                         112, 53, 52, 51, 50, 49, 48, 47, 46, 45, 44, 43, 42, 41, 40, 39, 38, 35, 34,
-                                         33, 32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 17, 16, 15, 14, 13,
-                                         12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2);
-    const __mmask64 block3 = 0xffffull << 48;
-    const __m512i didx = _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 27, 27, 27, 27, 18, 18, 18, 18,
-                                          9, 9, 9, 9, 0, 0, 0, 0);
+    const int64_t quad_bytes = 4 * (is_q4 ? (int64_t)sizeof(sb_block_q4_0) : (int64_t)sizeof(sb_block_q8_0));
+    const __mmask64 upper16 = 0xffffull << 48, upper32 = 0xffffffffull << 32;
+    /* Q4_0: quant bytes of block j at 18j + 2 (blocks 0-2 from the load at 0, block 3 from the
+     * one at 8: index & 63 = byte - 8); scales at 18j (words 0, 9, 18, 27 of the load at 0) */
+    const __m512i q4_idx = _mm512_set_epi8(63, 62, 61, 60, 59, 58, 57, 56, 55, 54, 53, 52, 51, 50, 49, 48, 53, 52, 51,
+                                           50, 49, 48, 47, 46, 45, 44, 43, 42, 41, 40, 39, 38, 35, 34, 33, 32, 31, 30,
+                                           29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8,
+                                           7, 6, 5, 4, 3, 2);
+    const __m512i q4_didx = _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 27, 27, 27, 27, 18, 18, 18,
+                                             18, 9, 9, 9, 9, 0, 0, 0, 0);
+    /* Q8_0: block j at 34j (scale) and 34j + 2 (32 quants). Elements 0-15: blocks 0, 1 from the
+     * load at 0 (2.., 36..), blocks 2, 3 from the one at 64 (70 - 64, 104 - 64); elements 16-31:
+     * blocks 0, 1 from the load at 8 (18 - 8, 52 - 8), 2, 3 from the one at 72 (86 - 72, 120 - 72).
+     * Scales: words 0, 17 of the load at 0, words 2, 19 of the one at 64. */
+    const __m512i q8_lo = _mm512_set_epi8(55, 54, 53, 52, 51, 50, 49, 48, 47, 46, 45, 44, 43, 42, 41, 40, 21, 20, 19, 18,
+                                          17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 51, 50, 49, 48, 47, 46, 45, 44,
+                                          43, 42, 41, 40, 39, 38, 37, 36, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5,
+                                          4, 3, 2);
+    const __m512i q8_hi = _mm512_set_epi8(63, 62, 61, 60, 59, 58, 57, 56, 55, 54, 53, 52, 51, 50, 49, 48, 29, 28, 27, 26,
+                                          25, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 59, 58, 57, 56, 55, 54, 53, 52,
+                                          51, 50, 49, 48, 47, 46, 45, 44, 25, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14,
+                                          13, 12, 11, 10);
+    const __m512i q8_didx = _mm512_set_epi16(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 19, 19, 19, 19, 2, 2, 2, 2,
+                                             17, 17, 17, 17, 0, 0, 0, 0);
     const __m512i low4 = _mm512_set1_epi8(0x0f), high4 = _mm512_set1_epi64(GF2_HIGH_NIBBLE);
+    const __m512i sign = _mm512_set1_epi8((char)0x80);
     int64_t b = 0;
     for (; b + 4 <= nb; b += 4) {
-        const int64_t off = b * (int64_t)sizeof(sb_block_q4_0);
+        const int64_t off = b / 4 * quad_bytes;
 #pragma GCC unroll 4
         for (int c = 0; c < 4; c++) {
             _mm_prefetch((const char *)(wr[c] + off + STREAM_AHEAD), _MM_HINT_T0);
             _mm_prefetch((const char *)(wr[c] + off + STREAM_AHEAD + 64), _MM_HINT_T0);
+            if (!is_q4) _mm_prefetch((const char *)(wr[c] + off + STREAM_AHEAD + 128), _MM_HINT_T0);
         }
         __m512i xlo = _mm512_loadu_si512(x->quad_q + 32 * b), xhi = _mm512_loadu_si512(x->quad_q + 32 * b + 64);
         __m512i st = _mm512_loadu_si512(x->quad_start + 4 * b);
         __m512 dx = _mm512_loadu_ps(x->quad_d + 4 * b);
 #pragma GCC unroll 4
         for (int c = 0; c < 4; c++) {
-            __m512i raw0 = _mm512_loadu_si512(wr[c] + off), raw1 = _mm512_loadu_si512(wr[c] + off + 8);
-            __m512i qs = _mm512_mask_permutexvar_epi8(_mm512_permutexvar_epi8(qidx, raw0), block3, qidx, raw1);
-            __m512i dp = _mm512_dpbusd_epi32(st, _mm512_and_si512(qs, low4), xlo);
-            dp = _mm512_dpbusd_epi32(dp, _mm512_gf2p8affine_epi64_epi8(qs, high4, 0), xhi);
-            __m512 dw = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(didx, raw0)));
+            const uint8_t *p = wr[c] + off;
+            __m512i lo, hi, dw16;
+            if (is_q4) {
+                __m512i raw0 = _mm512_loadu_si512(p), raw8 = _mm512_loadu_si512(p + 8);
+                __m512i qs = _mm512_mask_permutexvar_epi8(_mm512_permutexvar_epi8(q4_idx, raw0), upper16, q4_idx, raw8);
+                lo = _mm512_and_si512(qs, low4);
+                hi = _mm512_gf2p8affine_epi64_epi8(qs, high4, 0);
+                dw16 = _mm512_permutexvar_epi16(q4_didx, raw0);
+            } else {
+                __m512i raw0 = _mm512_loadu_si512(p), raw8 = _mm512_loadu_si512(p + 8);
+                __m512i raw64 = _mm512_loadu_si512(p + 64), raw72 = _mm512_loadu_si512(p + 72);
+                lo = _mm512_mask_permutexvar_epi8(_mm512_permutexvar_epi8(q8_lo, raw0), upper32, q8_lo, raw64);
+                hi = _mm512_mask_permutexvar_epi8(_mm512_permutexvar_epi8(q8_hi, raw8), upper32, q8_hi, raw72);
+                lo = _mm512_xor_si512(lo, sign);
+                hi = _mm512_xor_si512(hi, sign);
+                dw16 = _mm512_mask_permutexvar_epi16(_mm512_permutexvar_epi16(q8_didx, raw0), 0xff00, q8_didx, raw64);
+            }
+            __m512i dp = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(st, lo, xlo), hi, xhi);
+            __m512 dw = _mm512_cvtph_ps(_mm512_castsi512_si256(dw16));
             acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dp), _mm512_mul_ps(dw, dx), acc[c]);
         }
     }
@@ -201,7 +235,7 @@ __attribute__((target("avx512vbmi,gfni"))) INLINE void q80_4(const void *w, size
         acc[c] = _mm512_setzero_ps();
     }
     int64_t b = 0;
-    if (is_q4) b = q40_quads(wr, x, acc, nb);
+    b = q80_quads(wr, x, acc, nb, is_q4);
     /* full pairs whose windows lie inside the row (Q4_0 reads 64 bytes, Q8_0 128, per pair) */
     const int64_t win = is_q4 ? 64 : 128;
     for (; b + 2 <= nb && (b * bb + win) <= row_bytes; b += 2) {
