@@ -38,7 +38,10 @@ INLINE void float4(const void *w, size_t ws, const sb_act *x, float y[4], sb_typ
     int64_t i = 0;
     for (; i + 32 <= k; i += 32) {
 #pragma GCC unroll 4
-        for (int c = 0; c < 4; c++) _mm_prefetch((const char *)(wr[c] + i * es + STREAM_AHEAD), _MM_HINT_T0);
+        for (int c = 0; c < 4; c++) {
+            _mm_prefetch((const char *)(wr[c] + i * es + STREAM_AHEAD), _MM_HINT_T0);
+            if (es == 4) _mm_prefetch((const char *)(wr[c] + i * es + STREAM_AHEAD + 64), _MM_HINT_T0);
+        }
         __m512 x0 = _mm512_loadu_ps(xr + i), x1 = _mm512_loadu_ps(xr + i + 16);
 #pragma GCC unroll 4
         for (int c = 0; c < 4; c++) {
