@@ -203,6 +203,8 @@ static const kernel_entry kernel_table[] = {
     {SB_ISA_AVX512, SB_TYPE_Q5_K, FEAT_VNNI | FEAT_VBMI | FEAT_GFNI, 1, SB_ACT_Q8_K, sb_rowdot_q5_K_avx512, sb_rowdot2_q5_K_avx512,
      sb_rowdot4_q5_K_avx512vbmi},
     {SB_ISA_AVX512, SB_TYPE_Q5_K, FEAT_VNNI, 1, SB_ACT_Q8_K, sb_rowdot_q5_K_avx512, sb_rowdot2_q5_K_avx512, sb_rowdot4_q5_K_avx512},
+    {SB_ISA_AVX512, SB_TYPE_Q6_K, FEAT_VNNI | FEAT_VBMI | FEAT_GFNI, 1, SB_ACT_Q8_K, sb_rowdot_q6_K_avx512, sb_rowdot2_q6_K_avx512,
+     sb_rowdot4_q6_K_avx512vbmi},
     {SB_ISA_AVX512, SB_TYPE_Q6_K, FEAT_VNNI, 1, SB_ACT_Q8_K, sb_rowdot_q6_K_avx512, sb_rowdot2_q6_K_avx512, sb_rowdot4_q6_K_avx512},
     {SB_ISA_AVX2, SB_TYPE_F32, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f32_avx2, NULL, NULL},
     {SB_ISA_AVX2, SB_TYPE_F16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f16_avx2, NULL, NULL},

@@ -191,6 +191,7 @@ void sb_rowdot4_q5_K_avx512vbmi(const void *w, size_t ws, const sb_act *x, float
 void sb_rowdot4_q4_K_avx512(const void *w, size_t ws, const sb_act *x, float y[4]);
 void sb_rowdot4_q5_K_avx512(const void *w, size_t ws, const sb_act *x, float y[4]);
 void sb_rowdot4_q6_K_avx512(const void *w, size_t ws, const sb_act *x, float y[4]);
+void sb_rowdot4_q6_K_avx512vbmi(const void *w, size_t ws, const sb_act *x, float y[4]);
 void sb_rowdot4_q8_0_avx512vbmi(const void *w, size_t ws, const sb_act *x, float y[4]); /* + VNNI, VBMI, GFNI */
 void sb_rowdot4_q4_0_avx512vbmi(const void *w, size_t ws, const sb_act *x, float y[4]);
 
