@@ -27,7 +27,8 @@ endif
 OPT      ?= -O2
 CFLAGS   ?=
 CPPFLAGS += -I. -D_GNU_SOURCE $(PKG_CFLAGS)
-BASE_CFLAGS := -std=c11 $(OPT) -g -fopenmp -fno-strict-aliasing $(WARN)
+COMMON_CFLAGS := -std=c11 $(OPT) -g -fopenmp -fno-strict-aliasing $(WARN)
+BASE_CFLAGS := $(COMMON_CFLAGS)
 LDLIBS   += $(PKG_LIBS) -fopenmp -lm -lpthread -ldl
 
 ifeq ($(SAN),1)
@@ -76,7 +77,7 @@ EXTRA_LIB_OBJS :=
 # Generated headers that objects must wait for.
 GENERATED :=
 
-.PHONY: all run test setup clean install fuzz bench-check check-setup
+.PHONY: all run test setup clean install fuzz bench-check check-setup cross
 # Keep test objects (make would delete them as intermediates of the test binaries).
 .SECONDARY:
 all: $(BIN) $(TEST_BINS)
@@ -110,15 +111,38 @@ run: setup
 	@$(MAKE) --no-print-directory all
 	@sh scripts/run-default.sh $(BIN)
 
-test: setup
+test:
+	@sh scripts/setup.sh --tests
 	@$(MAKE) --no-print-directory all
+	@if command -v $(CROSS_CC) >/dev/null 2>&1; then $(MAKE) --no-print-directory cross; fi
 	@sh tests/run_tests.sh $(BUILD)
+
+# aarch64: kernels/ (which depends on nothing else of ours) and its tests, cross-compiled with
+# Debian's aarch64 cross compiler; tests/run_tests.sh runs them under qemu-user. `make test`
+# builds them when the cross compiler is installed (scripts/setup.sh tries to install it).
+CROSS_CC   ?= aarch64-linux-gnu-gcc
+XBUILD     := build-aarch64
+XLIB_SRCS  := $(wildcard kernels/*.c) $(filter-out %_avx2.c %_avx512.c,$(wildcard kernels/cpu/*.c))
+XLIB_OBJS  := $(XLIB_SRCS:%.c=$(XBUILD)/obj/%.o) $(XBUILD)/obj/tests/testlib.o
+XTEST_BINS := $(patsubst tests/%.c,$(XBUILD)/tests/%,$(wildcard tests/test_kernels_*.c))
+XISA_CFLAGS :=
+$(XBUILD)/obj/kernels/cpu/%_neondot.o: XISA_CFLAGS = -march=armv8.2-a+dotprod
+cross: $(XTEST_BINS)
+$(XBUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(say) XCC $<
+	$(Q)$(CROSS_CC) -I. -D_GNU_SOURCE $(COMMON_CFLAGS) $(XISA_CFLAGS) -MMD -MP -c $< -o $@
+$(XBUILD)/tests/%: $(XBUILD)/obj/tests/%.o $(XLIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(say) XLINK $@
+	$(Q)$(CROSS_CC) $(COMMON_CFLAGS) $^ -lm -o $@
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/slmbench
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz build-aarch64
 
+-include $(wildcard $(XBUILD)/obj/*/*.d $(XBUILD)/obj/*/*/*.d)
 -include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(TEST_SUPPORT_OBJS:.o=.d) $(TEST_SRCS:tests/%.c=$(BUILD)/obj/tests/%.d)

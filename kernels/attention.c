@@ -75,8 +75,12 @@ int sb_attention(const sb_kctx *ctx, float *out, const float *Q, const void *K, 
     if (p->m == 0) return SB_KOK;
     int st = SB_KERR_UNSUPPORTED;
     switch (ctx->isa) {
+#if defined(__x86_64__)
     case SB_ISA_AVX2: st = sb_attention_avx2(out, Q, K, V, p, sb_kctx_threads(ctx)); break;
     case SB_ISA_AVX512: st = sb_attention_avx512(out, Q, K, V, p, sb_kctx_threads(ctx)); break;
+#elif defined(__aarch64__)
+    case SB_ISA_NEON: st = sb_attention_neon(out, Q, K, V, p, sb_kctx_threads(ctx)); break;
+#endif
     default: break;
     }
     /* the reference covers what a flash kernel declines (prefill past 2^24 positions) */

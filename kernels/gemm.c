@@ -78,8 +78,12 @@ static blocking blocking_for(const sb_gemm_kernel *kr, int64_t m, int64_t k)
 static const sb_gemm_kernel *kernel_for(sb_isa isa)
 {
     switch (isa) {
+#if defined(__x86_64__)
     case SB_ISA_AVX2: return &sb_gemm_kernel_avx2;
     case SB_ISA_AVX512: return &sb_gemm_kernel_avx512;
+#elif defined(__aarch64__)
+    case SB_ISA_NEON: return &sb_gemm_kernel_neon;
+#endif
     default: return NULL;
     }
 }
@@ -170,7 +174,7 @@ static int gemm_run(const sb_kctx *ctx, const sb_gemm_kernel *kr, float *Y, cons
                     int64_t m, int64_t n, int64_t k);
 
 /* Both entry points: W of type wt (f32, f16 or bf16). Argument checks, the empty cases, then
- * the level's kernel; f32 on a level without one (ref, neon) runs the plain loop. */
+ * the level's kernel; f32 on the ref level runs the plain loop. */
 static int gemm_any(const sb_kctx *ctx, float *Y, const float *X, const void *W, sb_type wt, int64_t m, int64_t n,
                     int64_t k)
 {
@@ -184,7 +188,7 @@ static int gemm_any(const sb_kctx *ctx, float *Y, const float *X, const void *W,
         memset(Y, 0, sizeof(float) * (size_t)m * (size_t)n);
         return SB_KOK;
     }
-    if (!kr) { /* ref, or a level without a GEMM kernel yet (neon) */
+    if (!kr) { /* ref */
         gemm_ref(Y, X, W, m, n, k);
         return SB_KOK;
     }

@@ -35,5 +35,6 @@ typedef struct sb_gemm_kernel {
 
 extern const sb_gemm_kernel sb_gemm_kernel_avx2;
 extern const sb_gemm_kernel sb_gemm_kernel_avx512;
+extern const sb_gemm_kernel sb_gemm_kernel_neon;
 
 #endif

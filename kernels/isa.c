@@ -5,6 +5,10 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#if defined(__aarch64__)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#endif
 
 #include "kernels/internal.h"
 
@@ -65,6 +69,7 @@ int sb_cpu_has(const char *feature)
 #endif
 #if defined(__aarch64__)
     if (!strcmp(feature, "neon")) return 1;
+    if (!strcmp(feature, "dotprod")) return !!(getauxval(AT_HWCAP) & HWCAP_ASIMDDP);
 #endif
     return 0;
 }

@@ -170,7 +170,7 @@ static int matmul_ref(float *Y, const float *X, const void *W, sb_type t, int64_
 
 /* ---------------------------------------------------------------- kernel table */
 
-enum { FEAT_NONE = 0, FEAT_VNNI = 1, FEAT_BF16 = 2, FEAT_VBMI = 4, FEAT_GFNI = 8 }; /* bits */
+enum { FEAT_NONE = 0, FEAT_VNNI = 1, FEAT_BF16 = 2, FEAT_VBMI = 4, FEAT_GFNI = 8, FEAT_DOTPROD = 16 }; /* bits */
 
 typedef struct kernel_entry {
     sb_isa isa;
@@ -214,6 +214,15 @@ static const kernel_entry kernel_table[] = {
     {SB_ISA_AVX2, SB_TYPE_Q4_K, FEAT_NONE, 1, SB_ACT_Q8_K, sb_rowdot_q4_K_avx2, NULL, NULL},
     {SB_ISA_AVX2, SB_TYPE_Q5_K, FEAT_NONE, 1, SB_ACT_Q8_K, sb_rowdot_q5_K_avx2, NULL, NULL},
     {SB_ISA_AVX2, SB_TYPE_Q6_K, FEAT_NONE, 1, SB_ACT_Q8_K, sb_rowdot_q6_K_avx2, NULL, NULL},
+#elif defined(__aarch64__)
+    {SB_ISA_NEON, SB_TYPE_F32, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f32_neon, NULL, NULL},
+    {SB_ISA_NEON, SB_TYPE_F16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f16_neon, NULL, NULL},
+    {SB_ISA_NEON, SB_TYPE_BF16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_bf16_neon, NULL, NULL},
+    {SB_ISA_NEON, SB_TYPE_Q8_0, FEAT_DOTPROD, 1, SB_ACT_Q8_0, sb_rowdot_q8_0_neon, NULL, NULL},
+    {SB_ISA_NEON, SB_TYPE_Q4_0, FEAT_DOTPROD, 1, SB_ACT_Q8_0, sb_rowdot_q4_0_neon, NULL, NULL},
+    {SB_ISA_NEON, SB_TYPE_Q4_K, FEAT_DOTPROD, 1, SB_ACT_Q8_K, sb_rowdot_q4_K_neon, NULL, NULL},
+    {SB_ISA_NEON, SB_TYPE_Q5_K, FEAT_DOTPROD, 1, SB_ACT_Q8_K, sb_rowdot_q5_K_neon, NULL, NULL},
+    {SB_ISA_NEON, SB_TYPE_Q6_K, FEAT_DOTPROD, 1, SB_ACT_Q8_K, sb_rowdot_q6_K_neon, NULL, NULL},
 #endif
     {SB_ISA_REF, SB_TYPE_F32, FEAT_NONE, 0, SB_ACT_F32, NULL, NULL, NULL}, /* sentinel, never matched */
 };
@@ -228,6 +237,8 @@ static int cpu_has(int needs)
     if ((needs & FEAT_VBMI) && !__builtin_cpu_supports("avx512vbmi")) return 0;
     if ((needs & FEAT_GFNI) && !__builtin_cpu_supports("gfni")) return 0;
     return 1;
+#elif defined(__aarch64__)
+    return !(needs & ~FEAT_DOTPROD) && (!(needs & FEAT_DOTPROD) || sb_cpu_has("dotprod"));
 #else
     return needs == FEAT_NONE;
 #endif
@@ -236,7 +247,6 @@ static int cpu_has(int needs)
 static const kernel_entry *find_kernel(sb_isa isa, sb_type t, int64_t m)
 {
     for (int level = (int)isa; level > SB_ISA_REF; level--) {
-        if (level == SB_ISA_NEON) continue; /* no NEON kernels yet: NEON runs the reference */
         for (size_t i = 0; i < sizeof kernel_table / sizeof kernel_table[0]; i++) {
             const kernel_entry *e = &kernel_table[i];
             if ((int)e->isa == level && e->type == t && e->dot && m >= e->min_m && cpu_has(e->needs))
@@ -525,15 +535,11 @@ int sb_matmul(const sb_kctx *ctx, float *Y, const float *X, const void *W, sb_ty
     int nt = sb_kctx_threads(ctx);
     /* Small products (a tiny model's layers) cost less than waking a thread team: one thread. */
     if ((double)m * (double)n * (double)k < SMALL_WORK) nt = 1;
-    if (wtype == SB_TYPE_F32 && m > 1 && ctx->isa != SB_ISA_NEON) return sb_gemm_f32(ctx, Y, X, W, m, n, k);
-#if defined(__x86_64__)
+    if (wtype == SB_TYPE_F32 && m > 1) return sb_gemm_f32(ctx, Y, X, W, m, n, k);
     if ((wtype == SB_TYPE_F16 || wtype == SB_TYPE_BF16) && m >= GEMM_MIN_M)
         return sb_gemm_half(ctx, Y, X, W, wtype, m, n, k);
-#endif
-#if defined(__x86_64__)
     if (ctx->isa == SB_ISA_AVX512 && m >= QGEMM_MIN_M && sb_qgemm_supported(wtype) && cpu_has(FEAT_VNNI))
         return matmul_qgemm(Y, X, W, wtype, m, n, k, wrow_bytes, nt);
-#endif
     const kernel_entry *e = find_kernel(ctx->isa, wtype, m);
     if (!e) return matmul_ref(Y, X, W, wtype, m, n, k, wrow_bytes);
     return matmul_kernel(e, Y, X, W, m, n, k, wrow_bytes, nt);

@@ -147,7 +147,7 @@ typedef void (*sb_rowdot2_fn)(const void *w, size_t ws, const sb_act *x, int64_t
  * the four rows a quarter of the matrix apart, so that one thread reads four streams at once. */
 typedef void (*sb_rowdot4_fn)(const void *w, size_t ws, const sb_act *x, float y[4]);
 
-/* Per-ISA kernels (kernels/cpu/matmul_avx2.c, matmul_avx512.c, decode_avx512.c). */
+/* Per-ISA kernels (kernels/cpu/matmul_avx2.c, matmul_avx512.c, decode_avx512.c, matmul_neon*.c). */
 void sb_rowdot_f32_avx2(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
 void sb_rowdot_f16_avx2(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
 void sb_rowdot_bf16_avx2(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
@@ -162,6 +162,17 @@ void sb_rowdot_q6_K_avx2(const void *w, const sb_act *x, int64_t r0, int nr, flo
 void sb_quantize_act_q8_0_avx2(const float *x, int64_t nb, int8_t *q, float *d, int16_t *s, int32_t *start,
                                float *dexp, int offset);
 void sb_quantize_act_q8_K_avx2(const float *x, int64_t nb, int8_t *q, float *d, int16_t *bsums);
+
+/* aarch64 (kernels/cpu/matmul_neon.c; the quantized ones in matmul_neondot.c need the
+ * dot-product extension). */
+void sb_rowdot_f32_neon(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
+void sb_rowdot_f16_neon(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
+void sb_rowdot_bf16_neon(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
+void sb_rowdot_q8_0_neon(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
+void sb_rowdot_q4_0_neon(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
+void sb_rowdot_q4_K_neon(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
+void sb_rowdot_q5_K_neon(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
+void sb_rowdot_q6_K_neon(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
 
 void sb_rowdot_f32_avx512(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
 void sb_rowdot_f16_avx512(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);

@@ -90,8 +90,12 @@ const sb_ops_impl sb_ops_ref = {
 static const sb_ops_impl *ops_for(const sb_kctx *ctx)
 {
     switch (ctx->isa) {
+#if defined(__x86_64__)
     case SB_ISA_AVX2: return &sb_ops_avx2;
     case SB_ISA_AVX512: return &sb_ops_avx512;
+#elif defined(__aarch64__)
+    case SB_ISA_NEON: return &sb_ops_neon;
+#endif
     default: return &sb_ops_ref;
     }
 }

@@ -29,6 +29,7 @@ typedef struct sb_ops_impl {
 extern const sb_ops_impl sb_ops_ref;
 extern const sb_ops_impl sb_ops_avx2;
 extern const sb_ops_impl sb_ops_avx512;
+extern const sb_ops_impl sb_ops_neon;
 
 /* Flash attention of one ISA level; arguments already validated by kernels/attention.c
  * (kv_type f32 or f16, n_head % n_kv_head == 0, n_kv >= pos + m). n_threads >= 1.
@@ -40,5 +41,7 @@ int sb_attention_avx2(float *out, const float *Q, const void *K, const void *V,
                       const sb_attn_params *p, int n_threads);
 int sb_attention_avx512(float *out, const float *Q, const void *K, const void *V,
                         const sb_attn_params *p, int n_threads);
+int sb_attention_neon(float *out, const float *Q, const void *K, const void *V, const sb_attn_params *p,
+                      int n_threads);
 
 #endif

@@ -16,11 +16,18 @@
 
 int sb_qgemm_supported(sb_type t)
 {
+#if !defined(__x86_64__)
+    return 0; /* the panel and tile kernels are AVX-512 VNNI (kernels/cpu/qgemm_avx512.c) */
+#endif
     return t == SB_TYPE_Q4_0 || t == SB_TYPE_Q8_0 || t == SB_TYPE_Q4_K || t == SB_TYPE_Q5_K || t == SB_TYPE_Q6_K;
 }
 
 int sb_qgemm(float *Y, const sb_act *act, const void *W, sb_type t, int64_t m, int64_t n, size_t wrow_bytes, int nt)
 {
+#if !defined(__x86_64__)
+    (void)Y, (void)act, (void)W, (void)t, (void)m, (void)n, (void)wrow_bytes, (void)nt;
+    return SB_KERR_UNSUPPORTED;
+#else
     const int64_t k = act->k;
     const int is_k = t == SB_TYPE_Q4_K || t == SB_TYPE_Q5_K || t == SB_TYPE_Q6_K;
     sb_qgemm_panel proto = {NULL, t == SB_TYPE_Q6_K ? 16 : 32, t == SB_TYPE_Q4_K || t == SB_TYPE_Q5_K, 0};
@@ -84,4 +91,5 @@ int sb_qgemm(float *Y, const sb_act *act, const void *W, sb_type t, int64_t m, i
     }
     free(gscale), free(goff), free(gmin);
     return status;
+#endif
 }

@@ -1,7 +1,11 @@
 #!/bin/sh
 # Check every build and test dependency; install the missing Debian packages when apt-get exists.
 # Quiet when everything is present. Exit 1 with the exact list when something cannot be installed.
+# --tests: also try, on x86-64, the optional pieces of `make test` (the aarch64 cross compiler and
+# qemu-user for the NEON kernel tests); when they cannot be installed, those tests are skipped.
 set -u
+tests=0
+[ "${1:-}" = "--tests" ] && tests=1
 
 # pkg-config module : Debian package
 PC_DEPS="hwloc:libhwloc-dev papi:libpapi-dev libcjson:libcjson-dev vulkan:libvulkan-dev libpcre2-8:libpcre2-dev openblas:libopenblas-dev"
@@ -29,23 +33,46 @@ for pair in $FILE_DEPS; do
 done
 
 missing=$(echo "$missing" | tr ' ' '\n' | sort -u | tr '\n' ' ' | sed 's/^ *//; s/ *$//')
-[ -z "$missing" ] && exit 0
 
-echo "setup: missing packages: $missing" >&2
-if have_cmd apt-get; then
-  if [ "$(id -u)" = 0 ]; then SUDO=""; elif have_cmd sudo; then SUDO="sudo"; else
-    echo "setup: not root and no sudo; install them with: apt-get install $missing" >&2; exit 1
-  fi
-  echo "setup: installing with ${SUDO:+sudo }apt-get: $missing" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq >&2 || echo "setup: apt-get update failed; trying the install anyway" >&2
-  # shellcheck disable=SC2086
-  if $SUDO apt-get install -y -qq --no-install-recommends $missing >&2; then
-    echo "setup: installed: $missing" >&2
-    exit 0
-  fi
-  echo "setup: apt-get install failed; install these packages by hand: $missing" >&2
+# command : Debian package, optional (only with --tests, only on x86-64)
+OPT_CMD_DEPS="aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu qemu-aarch64:qemu-user"
+optional=""
+if [ "$tests" = 1 ] && [ "$arch" = x86_64 ]; then
+  for pair in $OPT_CMD_DEPS; do
+    c=${pair%%:*}; p=${pair#*:}
+    have_cmd "$c" || optional="$optional $p"
+  done
+  optional=$(echo "$optional" | sed 's/^ *//')
+fi
+[ -z "$missing" ] && [ -z "$optional" ] && exit 0
+
+if ! have_cmd apt-get; then
+  [ -z "$missing" ] && exit 0
+  echo "setup: this is not a Debian/Ubuntu system; install the equivalents of these Debian packages: $missing" >&2
   exit 1
 fi
-echo "setup: this is not a Debian/Ubuntu system; install the equivalents of these Debian packages: $missing" >&2
-exit 1
+if [ "$(id -u)" = 0 ]; then SUDO=""; elif have_cmd sudo; then SUDO="sudo"; else
+  [ -z "$missing" ] && exit 0
+  echo "setup: missing packages: $missing" >&2
+  echo "setup: not root and no sudo; install them with: apt-get install $missing" >&2; exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+echo "setup: installing with ${SUDO:+sudo }apt-get: $missing $optional" >&2
+$SUDO apt-get update -qq >&2 || echo "setup: apt-get update failed; trying the install anyway" >&2
+if [ -n "$missing" ]; then
+  # shellcheck disable=SC2086
+  if ! $SUDO apt-get install -y -qq --no-install-recommends $missing >&2; then
+    echo "setup: apt-get install failed; install these packages by hand: $missing" >&2
+    exit 1
+  fi
+  echo "setup: installed: $missing" >&2
+fi
+if [ -n "$optional" ]; then
+  # shellcheck disable=SC2086
+  if $SUDO apt-get install -y -qq --no-install-recommends $optional >&2; then
+    echo "setup: installed (optional, aarch64 kernel tests): $optional" >&2
+  else
+    echo "setup: could not install $optional; the aarch64 kernel tests will be skipped" >&2
+  fi
+fi
+exit 0

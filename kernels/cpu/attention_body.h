@@ -158,8 +158,8 @@ static void part_small(const att_shape *s, const float *Q, const void *K, const 
             const uint16_t *k16 = (const uint16_t *)K + j0 * kvs, *v16 = (const uint16_t *)V + j0 * kvs;
             int64_t c = 0, total = (int64_t)nk * kvs;
             for (; c + VL <= total; c += VL) {
-                _mm_prefetch((const char *)(k16 + c) + 2048, _MM_HINT_T0); /* two streams, */
-                _mm_prefetch((const char *)(v16 + c) + 2048, _MM_HINT_T0); /* kept ahead  */
+                __builtin_prefetch((const char *)(k16 + c) + 2048); /* two streams, */
+                __builtin_prefetch((const char *)(v16 + c) + 2048); /* kept ahead  */
                 vstore(w->kt + c, vload_f16(k16 + c));
                 vstore(w->vt + c, vload_f16(v16 + c));
             }
