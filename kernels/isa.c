@@ -49,12 +49,24 @@ int sb_isa_supported(sb_isa isa)
     }
 }
 
+/* Whether `feature` is named in SB_CPU_DISABLE (comma-separated): read on every call, so that a
+ * test can hide a feature, run the fallback kernels and show it again. */
+static int disabled(const char *feature)
+{
+    const char *list = getenv("SB_CPU_DISABLE");
+    size_t n = strlen(feature);
+    for (const char *p = list; p && *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
+        if (strcspn(p, ",") == n && !strncmp(p, feature, n)) return 1;
+    }
+    return 0;
+}
+
 /* CPU features by name, for code that needs more than a level guarantees (AVX-512 VNNI / BF16
  * inside the avx512 level, F16C, ...). __builtin_cpu_supports takes only string literals, hence
  * one comparison per name. */
 int sb_cpu_has(const char *feature)
 {
-    if (!feature) return 0;
+    if (!feature || disabled(feature)) return 0;
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
     if (!strcmp(feature, "avx2")) return !!__builtin_cpu_supports("avx2");
@@ -66,6 +78,9 @@ int sb_cpu_has(const char *feature)
     if (!strcmp(feature, "avx512dq")) return !!__builtin_cpu_supports("avx512dq");
     if (!strcmp(feature, "avx512vnni")) return !!__builtin_cpu_supports("avx512vnni");
     if (!strcmp(feature, "avx512bf16")) return !!__builtin_cpu_supports("avx512bf16");
+    if (!strcmp(feature, "avxvnni")) return !!__builtin_cpu_supports("avxvnni");
+    if (!strcmp(feature, "avx512vbmi")) return !!__builtin_cpu_supports("avx512vbmi");
+    if (!strcmp(feature, "gfni")) return !!__builtin_cpu_supports("gfni");
 #endif
 #if defined(__aarch64__)
     if (!strcmp(feature, "neon")) return 1;

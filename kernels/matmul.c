@@ -12,8 +12,8 @@
  *   SB_MR X rows while it sits in L2. Which kernel serves which (level, format) is the data in
  *   `kernel_table`. Three routes bypass the row-dot kernels for prefill: F32 weights with m > 1
  *   go to the F32 GEMM (sb_gemm_f32), F16/BF16 with m >= GEMM_MIN_M through it (widened while
- *   it packs them, sb_gemm_half), and the quantized formats with m >= QGEMM_MIN_M on AVX-512
- *   VNNI to the packed int8 GEMM (kernels/qgemm.c). Decode (m = 1) uses four-row kernels where a
+ *   it packs them, sb_gemm_half), and the quantized formats with m >= QGEMM_MIN_M on x86 to the
+ *   packed int8 GEMM (kernels/qgemm.c; AVX-512 VNNI, AVX-VNNI or AVX2). Decode (m = 1) uses four-row kernels where a
  *   level has them (kernels/cpu/decode_avx512.c). Small products run on one thread.
  */
 #include <stdlib.h>
@@ -230,18 +230,9 @@ static const kernel_entry kernel_table[] = {
 /* Whether the CPU has every feature bit in `needs`. */
 static int cpu_has(int needs)
 {
-#if defined(__x86_64__)
-    __builtin_cpu_init();
-    if ((needs & FEAT_VNNI) && !__builtin_cpu_supports("avx512vnni")) return 0;
-    if ((needs & FEAT_BF16) && !__builtin_cpu_supports("avx512bf16")) return 0;
-    if ((needs & FEAT_VBMI) && !__builtin_cpu_supports("avx512vbmi")) return 0;
-    if ((needs & FEAT_GFNI) && !__builtin_cpu_supports("gfni")) return 0;
-    return 1;
-#elif defined(__aarch64__)
-    return !(needs & ~FEAT_DOTPROD) && (!(needs & FEAT_DOTPROD) || sb_cpu_has("dotprod"));
-#else
-    return needs == FEAT_NONE;
-#endif
+    return (!(needs & FEAT_VNNI) || sb_cpu_has("avx512vnni")) && (!(needs & FEAT_BF16) || sb_cpu_has("avx512bf16")) &&
+           (!(needs & FEAT_VBMI) || sb_cpu_has("avx512vbmi")) && (!(needs & FEAT_GFNI) || sb_cpu_has("gfni")) &&
+           (!(needs & FEAT_DOTPROD) || sb_cpu_has("dotprod"));
 }
 
 static const kernel_entry *find_kernel(sb_isa isa, sb_type t, int64_t m)
@@ -485,19 +476,19 @@ static int matmul_kernel(const kernel_entry *e, float *Y, const float *X, const 
  * buffer first; the row-dot kernels reached 22–33). */
 #define GEMM_MIN_M 32
 
-/* Prefill with quantized weights on AVX-512 VNNI: the packed int8 GEMM (kernels/qgemm.c). X is
+/* Prefill with quantized weights on x86: the packed int8 GEMM (kernels/qgemm.c). X is
  * quantized exactly as the reference does (Q8_0 or Q8_K). Below QGEMM_MIN_M rows the packing of
  * each weight panel is not paid back and the row-dot kernels serve (2048×5632, 2 threads, this
  * machine: even at m = 8, qgemm ahead by 1.3–1.6× at m = 12–16). */
 #define QGEMM_MIN_M 12
 
-static int matmul_qgemm(float *Y, const float *X, const void *W, sb_type t, int64_t m, int64_t n, int64_t k,
-                        size_t wrow_bytes, int nt)
+static int matmul_qgemm(const sb_qgemm_kernel *qk, float *Y, const float *X, const void *W, sb_type t, int64_t m,
+                        int64_t n, int64_t k, size_t wrow_bytes, int nt)
 {
     sb_act act;
     sb_act_kind kind = (t == SB_TYPE_Q4_0 || t == SB_TYPE_Q8_0) ? SB_ACT_Q8_0 : SB_ACT_Q8_K;
     int st = prepare_act(&act, kind, X, m, k, nt, 1);
-    if (st == SB_KOK) st = sb_qgemm(Y, &act, W, t, m, n, wrow_bytes, nt);
+    if (st == SB_KOK) st = sb_qgemm(qk, Y, &act, W, t, m, n, wrow_bytes, nt);
     free_act(&act);
     return st;
 }
@@ -538,8 +529,8 @@ int sb_matmul(const sb_kctx *ctx, float *Y, const float *X, const void *W, sb_ty
     if (wtype == SB_TYPE_F32 && m > 1) return sb_gemm_f32(ctx, Y, X, W, m, n, k);
     if ((wtype == SB_TYPE_F16 || wtype == SB_TYPE_BF16) && m >= GEMM_MIN_M)
         return sb_gemm_half(ctx, Y, X, W, wtype, m, n, k);
-    if (ctx->isa == SB_ISA_AVX512 && m >= QGEMM_MIN_M && sb_qgemm_supported(wtype) && cpu_has(FEAT_VNNI))
-        return matmul_qgemm(Y, X, W, wtype, m, n, k, wrow_bytes, nt);
+    const sb_qgemm_kernel *qk = m >= QGEMM_MIN_M ? sb_qgemm_kernel_for(ctx->isa, wtype) : NULL;
+    if (qk) return matmul_qgemm(qk, Y, X, W, wtype, m, n, k, wrow_bytes, nt);
     const kernel_entry *e = find_kernel(ctx->isa, wtype, m);
     if (!e) return matmul_ref(Y, X, W, wtype, m, n, k, wrow_bytes);
     return matmul_kernel(e, Y, X, W, m, n, k, wrow_bytes, nt);

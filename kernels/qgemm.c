@@ -14,20 +14,24 @@
 
 /* ---------------------------------------------------------------- driver */
 
-int sb_qgemm_supported(sb_type t)
+const sb_qgemm_kernel *sb_qgemm_kernel_for(sb_isa isa, sb_type t)
 {
-#if !defined(__x86_64__)
-    return 0; /* the panel and tile kernels are AVX-512 VNNI (kernels/cpu/qgemm_avx512.c) */
+#if defined(__x86_64__)
+    if (t != SB_TYPE_Q4_0 && t != SB_TYPE_Q8_0 && t != SB_TYPE_Q4_K && t != SB_TYPE_Q5_K && t != SB_TYPE_Q6_K)
+        return NULL;
+    if (isa == SB_ISA_AVX512 && sb_cpu_has("avx512vnni")) return &sb_qgemm_kernel_avx512;
+    if (isa != SB_ISA_AVX512 && isa != SB_ISA_AVX2) return NULL;
+    if (sb_cpu_has("avxvnni")) return &sb_qgemm_kernel_avx2vnni;
+    return t == SB_TYPE_Q8_0 ? NULL : &sb_qgemm_kernel_avx2;
+#else
+    (void)isa, (void)t;
+    return NULL; /* the packing and micro-kernels are x86 (kernels/cpu/qgemm_avx*.c) */
 #endif
-    return t == SB_TYPE_Q4_0 || t == SB_TYPE_Q8_0 || t == SB_TYPE_Q4_K || t == SB_TYPE_Q5_K || t == SB_TYPE_Q6_K;
 }
 
-int sb_qgemm(float *Y, const sb_act *act, const void *W, sb_type t, int64_t m, int64_t n, size_t wrow_bytes, int nt)
+int sb_qgemm(const sb_qgemm_kernel *kr, float *Y, const sb_act *act, const void *W, sb_type t, int64_t m, int64_t n,
+             size_t wrow_bytes, int nt)
 {
-#if !defined(__x86_64__)
-    (void)Y, (void)act, (void)W, (void)t, (void)m, (void)n, (void)wrow_bytes, (void)nt;
-    return SB_KERR_UNSUPPORTED;
-#else
     const int64_t k = act->k;
     const int is_k = t == SB_TYPE_Q4_K || t == SB_TYPE_Q5_K || t == SB_TYPE_Q6_K;
     sb_qgemm_panel proto = {NULL, t == SB_TYPE_Q6_K ? 16 : 32, t == SB_TYPE_Q4_K || t == SB_TYPE_Q5_K, 0};
@@ -80,10 +84,10 @@ int sb_qgemm(float *Y, const sb_act *act, const void *W, sb_type t, int64_t m, i
             if (!panel || !scratch) continue;
             int64_t j0 = pi * QG_NP;
             int rows = n - j0 < QG_NP ? (int)(n - j0) : QG_NP;
-            sb_qgemm_pack_avx512(panel, &p, t, (const uint8_t *)W + (size_t)j0 * wrow_bytes, wrow_bytes, rows, k, scratch);
+            kr->pack(panel, &p, t, (const uint8_t *)W + (size_t)j0 * wrow_bytes, wrow_bytes, rows, k, scratch);
             for (int64_t r0 = 0; r0 < m; r0 += QG_MR) {
                 int nr = m - r0 < QG_MR ? (int)(m - r0) : QG_MR;
-                sb_qgemm_tile_avx512(&p, &xa, r0, nr, Y + r0 * n + j0, n, rows);
+                kr->tile(&p, &xa, r0, nr, Y + r0 * n + j0, n, rows);
             }
         }
         free(panel);
@@ -91,5 +95,4 @@ int sb_qgemm(float *Y, const sb_act *act, const void *W, sb_type t, int64_t m, i
     }
     free(gscale), free(goff), free(gmin);
     return status;
-#endif
 }

@@ -1,6 +1,6 @@
 /* Private to kernels/: the int8 GEMM that serves prefill (m ≥ QGEMM_MIN_M X rows) for the
- * quantized weight formats Q8_0, Q4_0, Q4_K, Q5_K, Q6_K (kernels/qgemm.c drives it, the
- * micro-kernel is per ISA: kernels/cpu/qgemm_avx512.c).
+ * quantized weight formats Q8_0, Q4_0, Q4_K, Q5_K, Q6_K (kernels/qgemm.c drives it, the packing
+ * and micro-kernel are per ISA: kernels/cpu/qgemm_avx512.c, qgemm_avx2.c).
  *
  * Every one of those formats can be written, per group g of G consecutive elements of a weight
  * row j, as  w = S[j][g] · u + C[j][g]  with u an unsigned 8-bit quant:
@@ -48,21 +48,31 @@ typedef struct sb_qgemm_panel {
     size_t group_bytes; /* G·QG_NP + 4·QG_NP·(1 + has_min)                       */
 } sb_qgemm_panel;
 
-/* Formats this GEMM serves. */
-int sb_qgemm_supported(sb_type t);
+/* One ISA's packing routine and micro-kernel. */
+typedef struct sb_qgemm_kernel {
+    /* Packs weight rows w, w + wrow_bytes, … (rows of them, 1..QG_NP) of format t into dst (the
+     * panel layout above; rows past `rows` are zero). scratch: QG_NP·(k + 64) bytes. dst 64-byte
+     * aligned. */
+    void (*pack)(uint8_t *dst, const sb_qgemm_panel *p, sb_type t, const uint8_t *w, size_t wrow_bytes, int rows,
+                 int64_t k, uint8_t *scratch);
+    /* Y[r·ldy + c] = row (r0 + r) of X times panel row c, r < nr (1..QG_MR), c < ncols (1..QG_NP). */
+    void (*tile)(const sb_qgemm_panel *p, const sb_qgemm_act *x, int64_t r0, int nr, float *y, int64_t ldy,
+                 int ncols);
+} sb_qgemm_kernel;
 
-/* Y[m×n] = X · Wᵀ for a format sb_qgemm_supported accepts, X already prepared by sb_matmul as
- * SB_ACT_Q8_0 (Q4_0, Q8_0) or SB_ACT_Q8_K (K-quants), nt threads splitting the panels.
- * SB_KOK, or SB_KERR_NOMEM. Needs AVX-512 VNNI (the caller checks). */
-int sb_qgemm(float *Y, const sb_act *act, const void *W, sb_type t, int64_t m, int64_t n, size_t wrow_bytes, int nt);
+extern const sb_qgemm_kernel sb_qgemm_kernel_avx512;   /* AVX-512 VNNI                              */
+extern const sb_qgemm_kernel sb_qgemm_kernel_avx2vnni; /* AVX2 + AVX-VNNI (vpdpbusd on 256 bits)      */
+extern const sb_qgemm_kernel sb_qgemm_kernel_avx2;     /* AVX2: vpmaddubsw; not Q8_0 (u up to 255 would
+                                                          saturate its 16-bit pair sums)              */
 
-/* Packs weight rows w, w + wrow_bytes, … (rows of them, 1..QG_NP) of format t into dst (the
- * panel layout above; rows past `rows` are zero). scratch: QG_NP·(k + 64) bytes. dst 64-byte aligned. */
-void sb_qgemm_pack_avx512(uint8_t *dst, const sb_qgemm_panel *p, sb_type t, const uint8_t *w, size_t wrow_bytes,
-                          int rows, int64_t k, uint8_t *scratch);
+/* The kernel for weight format t at level isa on this CPU, or NULL (then the row-dot kernels
+ * serve prefill). */
+const sb_qgemm_kernel *sb_qgemm_kernel_for(sb_isa isa, sb_type t);
 
-/* Y[r·ldy + c] = row (r0 + r) of X times panel row c, r < nr (1..QG_MR), c < ncols (1..QG_NP). */
-void sb_qgemm_tile_avx512(const sb_qgemm_panel *p, const sb_qgemm_act *x, int64_t r0, int nr, float *y,
-                          int64_t ldy, int ncols);
+/* Y[m×n] = X · Wᵀ with kernel kr (from sb_qgemm_kernel_for), X already prepared by sb_matmul as
+ * SB_ACT_Q8_0 (Q4_0, Q8_0) or SB_ACT_Q8_K (K-quants), nt threads splitting the panels. SB_KOK,
+ * or SB_KERR_NOMEM. */
+int sb_qgemm(const sb_qgemm_kernel *kr, float *Y, const sb_act *act, const void *W, sb_type t, int64_t m, int64_t n,
+             size_t wrow_bytes, int nt);
 
 #endif

@@ -240,6 +240,49 @@ static void test_matmul_levels_larger(void)
 
 /* The AVX2 activation quantizers must produce exactly the reference's integers and scales
  * (a single differing quant would change results by far less than the NMSE thresholds). */
+/* The fallback kernels for CPUs without some feature of this one (e.g. AVX-512 without VBMI/GFNI,
+ * AVX2 without AVX-VNNI), with the feature hidden through SB_CPU_DISABLE: decode (m = 1, 3),
+ * and prefill through the int8 GEMM (m = 14), every format and level against the reference. */
+static void test_matmul_fallback_kernels(void)
+{
+    static const char *const hidden[] = {"avx512vbmi", "gfni", "avx512vnni", "avxvnni", "avx512vnni,avxvnni,avx512bf16"};
+    static const int64_t ms[] = {1, 3, 14};
+    const int64_t n = 67;
+    uint64_t seed = 7;
+    sb_kctx ref = {SB_ISA_REF, 1};
+    for (size_t ti = 0; ti < sizeof all_types / sizeof all_types[0]; ti++) {
+        sb_type t = all_types[ti];
+        int64_t be = sb_type_block_elems(t);
+        int64_t k = be == 1 ? 259 : be == 32 ? 416 : 768; /* Q4_0/Q8_0: 3 quads and a pair */
+        uint8_t *w = make_weights(t, n, k, &seed);
+        for (size_t mi = 0; mi < sizeof ms / sizeof ms[0]; mi++) {
+            int64_t m = ms[mi];
+            float *x = malloc((size_t)(m * k) * sizeof(float));
+            float *want = malloc((size_t)(m * n) * sizeof(float)), *got = malloc((size_t)(m * n) * sizeof(float));
+            test_fill_uniform(x, (size_t)(m * k), -1, 1, &seed);
+            CHECK_EQ_INT(sb_matmul(&ref, want, x, w, t, m, n, k), SB_KOK);
+            for (size_t hi = 0; hi < sizeof hidden / sizeof hidden[0]; hi++) {
+                setenv("SB_CPU_DISABLE", hidden[hi], 1);
+                for (int isa = SB_ISA_REF + 1; isa < SB_ISA_COUNT; isa++) {
+                    if (!sb_isa_supported((sb_isa)isa)) continue;
+                    sb_kctx ctx = {(sb_isa)isa, 2};
+                    poison(got, (size_t)(m * n));
+                    int st = sb_matmul(&ctx, got, x, w, t, m, n, k);
+                    double e = test_nmse(got, want, (size_t)(m * n));
+                    CHECK_MSG(st == SB_KOK && all_finite(got, (size_t)(m * n)) && e <= opt_threshold(t),
+                              "%s %s without %s, m %lld: status %d nmse %.3g", sb_type_name(t),
+                              sb_isa_name((sb_isa)isa), hidden[hi], (long long)m, st, e);
+                }
+                unsetenv("SB_CPU_DISABLE");
+            }
+            free(x), free(want), free(got);
+        }
+        free(w);
+    }
+    CHECK(!sb_cpu_has("avx512vnni") || setenv("SB_CPU_DISABLE", "gfni,avx512vnni", 1) || !sb_cpu_has("avx512vnni"));
+    unsetenv("SB_CPU_DISABLE");
+}
+
 static void test_act_quantizers_match_ref(void)
 {
 #if defined(__x86_64__)
@@ -295,5 +338,6 @@ int main(void)
     RUN(test_matmul_ref_vs_dequantized);
     RUN(test_matmul_levels_vs_ref);
     RUN(test_matmul_levels_larger);
+    RUN(test_matmul_fallback_kernels);
     return test_finish();
 }

@@ -4,30 +4,10 @@
 #include <immintrin.h>
 #include <string.h>
 
+#include "kernels/cpu/simd_avx2.h"
 #include "kernels/gemm_impl.h"
 
 enum { MR = 6, NR = 16 };
-
-/* Transposes the 8×8 block r[0..8) in place: r[j][i] ← r[i][j]. */
-static inline void transpose8(__m256 r[8])
-{
-    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-    __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-    __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-    __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-    __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-    r[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
-    r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
-    r[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
-    r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
-    r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
-    r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
-    r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
-    r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
-}
 
 /* 8 elements of type t from p widened to f32 (f16 through F16C, bf16 by a shift). */
 static inline __attribute__((always_inline)) __m256 load8(const void *p, sb_type t)
@@ -54,7 +34,7 @@ static inline __attribute__((always_inline)) void pack_any(float *dst, const voi
         for (int64_t p = 0; p < kc8; p += 8) {
             __m256 v[8];
             for (int i = 0; i < 8; i++) v[i] = i < valid ? load8(s + (i * ld + p) * es, t) : _mm256_setzero_ps();
-            transpose8(v);
+            vtranspose8(v);
             float *d = dst + p * R + r0;
             if (width == 8)
                 for (int j = 0; j < 8; j++) _mm256_storeu_ps(d + j * R, v[j]);

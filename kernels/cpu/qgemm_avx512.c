@@ -136,7 +136,7 @@ INLINE void interleave(uint8_t *dst, size_t group_bytes, const uint8_t *u, int64
     }
 }
 
-void sb_qgemm_pack_avx512(uint8_t *dst, const sb_qgemm_panel *p, sb_type t, const uint8_t *w, size_t wrow_bytes,
+static void pack(uint8_t *dst, const sb_qgemm_panel *p, sb_type t, const uint8_t *w, size_t wrow_bytes,
                           int rows, int64_t k, uint8_t *scratch)
 {
     const int G = p->group;
@@ -226,8 +226,8 @@ INLINE void tile(const sb_qgemm_panel *p, const sb_qgemm_act *x, int64_t r0, flo
         else tile(p, x, r0, y, ldy, ncols, NR, 32, 0);                                                    \
     } while (0)
 
-void sb_qgemm_tile_avx512(const sb_qgemm_panel *p, const sb_qgemm_act *x, int64_t r0, int nr, float *y,
-                          int64_t ldy, int ncols)
+static void tile_any(const sb_qgemm_panel *p, const sb_qgemm_act *x, int64_t r0, int nr, float *y,
+                     int64_t ldy, int ncols)
 {
     switch (nr) {
     case 1: BY_FORMAT(1); break;
@@ -236,3 +236,5 @@ void sb_qgemm_tile_avx512(const sb_qgemm_panel *p, const sb_qgemm_act *x, int64_
     default: BY_FORMAT(4); break;
     }
 }
+
+const sb_qgemm_kernel sb_qgemm_kernel_avx512 = {.pack = pack, .tile = tile_any};
