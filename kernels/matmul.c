@@ -210,7 +210,7 @@ static const kernel_entry kernel_table[] = {
     {SB_ISA_AVX2, SB_TYPE_F16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f16_avx2, NULL, NULL},
     {SB_ISA_AVX2, SB_TYPE_BF16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_bf16_avx2, NULL, NULL},
     {SB_ISA_AVX2, SB_TYPE_Q8_0, FEAT_NONE, 1, SB_ACT_Q8_0, sb_rowdot_q8_0_avx2, NULL, NULL},
-    {SB_ISA_AVX2, SB_TYPE_Q4_0, FEAT_NONE, 1, SB_ACT_Q8_0, sb_rowdot_q4_0_avx2, NULL, NULL},
+    {SB_ISA_AVX2, SB_TYPE_Q4_0, FEAT_NONE, 1, SB_ACT_Q8_0_OFF8_QUADS, sb_rowdot_q4_0_avx2, NULL, NULL},
     {SB_ISA_AVX2, SB_TYPE_Q4_K, FEAT_NONE, 1, SB_ACT_Q8_K, sb_rowdot_q4_K_avx2, NULL, NULL},
     {SB_ISA_AVX2, SB_TYPE_Q5_K, FEAT_NONE, 1, SB_ACT_Q8_K, sb_rowdot_q5_K_avx2, NULL, NULL},
     {SB_ISA_AVX2, SB_TYPE_Q6_K, FEAT_NONE, 1, SB_ACT_Q8_K, sb_rowdot_q6_K_avx2, NULL, NULL},

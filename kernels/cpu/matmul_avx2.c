@@ -127,6 +127,55 @@ INLINE __m256i dot_us8(__m256i u, __m256i s)
     return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
 }
 
+/* Q4_0 by quads of four blocks against X prepared as SB_ACT_Q8_0_OFF8_QUADS (kernels/matmul_impl.h),
+ * as two pairs of blocks per register: lanes 0-3 belong to the first block of the pair, 4-7 to
+ * the second, in every register, so the products of the low nibbles (elements 0-15) and of the
+ * high ones (16-31) are added as int16 (|sum| <= 2·2·15·127), widened once, and each pair is
+ * converted and scaled once; the −8 offset comes in through the start values. Per pair and X row
+ * that is 2 vpmaddubsw, vpaddw, vpmaddwd, vpaddd, convert, FMA, where the block-at-a-time loop
+ * spent a conversion, a scale broadcast and a scalar correction per block. Returns the first
+ * block not done; the acc[r] it adds to are the caller's. */
+INLINE int64_t q4_0_quads(const void *w, const sb_act *x, int64_t r0, const int NR, __m256 acc[SB_MR])
+{
+    const int64_t k = x->k, nb = k / 32, nq = k / 128;
+    const __m256i m4 = _mm256_set1_epi8(15), ones = _mm256_set1_epi16(1);
+    /* f16 scale words 0, 1 (2, 3) of a quad, each to four lanes */
+    const __m128i rep_ab = _mm_setr_epi8(0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3);
+    const __m128i rep_cd = _mm_setr_epi8(4, 5, 4, 5, 4, 5, 4, 5, 6, 7, 6, 7, 6, 7, 6, 7);
+    __m256 acc2[SB_MR];
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; r++) acc2[r] = _mm256_setzero_ps();
+    int64_t b = 0;
+    for (; b + 4 <= nb; b += 4) {
+        const sb_block_q4_0 *q = (const sb_block_q4_0 *)w + b;
+        __m256i ab = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)q[0].qs)),
+                                             _mm_loadu_si128((const __m128i *)q[1].qs), 1);
+        __m256i cd = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)q[2].qs)),
+                                             _mm_loadu_si128((const __m128i *)q[3].qs), 1);
+        __m256i lo0 = _mm256_and_si256(ab, m4), hi0 = _mm256_and_si256(_mm256_srli_epi16(ab, 4), m4);
+        __m256i lo1 = _mm256_and_si256(cd, m4), hi1 = _mm256_and_si256(_mm256_srli_epi16(cd, 4), m4);
+        __m128i d4 = _mm_setr_epi16((short)q[0].d, (short)q[1].d, (short)q[2].d, (short)q[3].d, 0, 0, 0, 0);
+        __m256 dw0 = _mm256_cvtph_ps(_mm_shuffle_epi8(d4, rep_ab)), dw1 = _mm256_cvtph_ps(_mm_shuffle_epi8(d4, rep_cd));
+#pragma GCC unroll 4
+        for (int r = 0; r < NR; r++) {
+            const int8_t *xq = x->quad_q + ((r0 + r) * nq + b / 4) * 128;
+            const int32_t *st = x->quad_start + ((r0 + r) * nq + b / 4) * 16;
+            const float *dx = x->quad_d + ((r0 + r) * nq + b / 4) * 16;
+            __m256i p0 = _mm256_add_epi16(_mm256_maddubs_epi16(lo0, _mm256_loadu_si256((const __m256i *)xq)),
+                                          _mm256_maddubs_epi16(hi0, _mm256_loadu_si256((const __m256i *)(xq + 64))));
+            __m256i p1 = _mm256_add_epi16(_mm256_maddubs_epi16(lo1, _mm256_loadu_si256((const __m256i *)(xq + 32))),
+                                          _mm256_maddubs_epi16(hi1, _mm256_loadu_si256((const __m256i *)(xq + 96))));
+            __m256i s0 = _mm256_add_epi32(_mm256_madd_epi16(p0, ones), _mm256_loadu_si256((const __m256i *)st));
+            __m256i s1 = _mm256_add_epi32(_mm256_madd_epi16(p1, ones), _mm256_loadu_si256((const __m256i *)(st + 8)));
+            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_mul_ps(dw0, _mm256_loadu_ps(dx)), acc[r]);
+            acc2[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s1), _mm256_mul_ps(dw1, _mm256_loadu_ps(dx + 8)), acc2[r]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < NR; r++) acc[r] = _mm256_add_ps(acc[r], acc2[r]);
+    return b;
+}
+
 INLINE void q8_0_rows(const void *w, const sb_act *x, int64_t r0, float *y, int64_t ldy, const int NR, int is_q4)
 {
     const int64_t k = x->k, nb = k / 32;
@@ -143,7 +192,9 @@ INLINE void q8_0_rows(const void *w, const sb_act *x, int64_t r0, float *y, int6
         acc[r] = _mm256_setzero_ps();
         corr[r] = 0;
     }
-    for (int64_t b = 0; b < nb; b++) {
+    int64_t b = 0;
+    if (is_q4) b = q4_0_quads(w, x, r0, NR, acc);
+    for (; b < nb; b++) {
         float dw;
         __m256i wv;
         if (is_q4) {
