@@ -170,7 +170,7 @@ static int matmul_ref(float *Y, const float *X, const void *W, sb_type t, int64_
 
 /* ---------------------------------------------------------------- kernel table */
 
-enum { FEAT_NONE = 0, FEAT_VNNI = 1, FEAT_BF16 = 2, FEAT_VBMI = 4, FEAT_GFNI = 8, FEAT_DOTPROD = 16 }; /* bits */
+enum { FEAT_NONE = 0, FEAT_VNNI = 1, FEAT_BF16 = 2, FEAT_VBMI = 4, FEAT_GFNI = 8, FEAT_DOTPROD = 16, FEAT_AVXVNNI = 32 }; /* bits */
 
 typedef struct kernel_entry {
     sb_isa isa;
@@ -210,6 +210,7 @@ static const kernel_entry kernel_table[] = {
     {SB_ISA_AVX2, SB_TYPE_F16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f16_avx2, NULL, NULL},
     {SB_ISA_AVX2, SB_TYPE_BF16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_bf16_avx2, NULL, NULL},
     {SB_ISA_AVX2, SB_TYPE_Q8_0, FEAT_NONE, 1, SB_ACT_Q8_0, sb_rowdot_q8_0_avx2, NULL, NULL},
+    {SB_ISA_AVX2, SB_TYPE_Q4_0, FEAT_AVXVNNI, 1, SB_ACT_Q8_0_OFF8_QUADS, sb_rowdot_q4_0_avx2vnni, NULL, NULL},
     {SB_ISA_AVX2, SB_TYPE_Q4_0, FEAT_NONE, 1, SB_ACT_Q8_0_OFF8_QUADS, sb_rowdot_q4_0_avx2, NULL, NULL},
     {SB_ISA_AVX2, SB_TYPE_Q4_K, FEAT_NONE, 1, SB_ACT_Q8_K, sb_rowdot_q4_K_avx2, NULL, NULL},
     {SB_ISA_AVX2, SB_TYPE_Q5_K, FEAT_NONE, 1, SB_ACT_Q8_K, sb_rowdot_q5_K_avx2, NULL, NULL},
@@ -232,7 +233,7 @@ static int cpu_has(int needs)
 {
     return (!(needs & FEAT_VNNI) || sb_cpu_has("avx512vnni")) && (!(needs & FEAT_BF16) || sb_cpu_has("avx512bf16")) &&
            (!(needs & FEAT_VBMI) || sb_cpu_has("avx512vbmi")) && (!(needs & FEAT_GFNI) || sb_cpu_has("gfni")) &&
-           (!(needs & FEAT_DOTPROD) || sb_cpu_has("dotprod"));
+           (!(needs & FEAT_DOTPROD) || sb_cpu_has("dotprod")) && (!(needs & FEAT_AVXVNNI) || sb_cpu_has("avxvnni"));
 }
 
 static const kernel_entry *find_kernel(sb_isa isa, sb_type t, int64_t m)

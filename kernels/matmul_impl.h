@@ -153,6 +153,7 @@ void sb_rowdot_f16_avx2(const void *w, const sb_act *x, int64_t r0, int nr, floa
 void sb_rowdot_bf16_avx2(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
 void sb_rowdot_q8_0_avx2(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
 void sb_rowdot_q4_0_avx2(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
+void sb_rowdot_q4_0_avx2vnni(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy); /* + AVX-VNNI */
 void sb_rowdot_q4_K_avx2(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
 void sb_rowdot_q5_K_avx2(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
 void sb_rowdot_q6_K_avx2(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);

@@ -15,6 +15,7 @@
  */
 #include <immintrin.h>
 
+#include "kernels/cpu/simd_avx2.h"
 #include "kernels/matmul_impl.h"
 
 #define INLINE static inline __attribute__((always_inline))
@@ -132,10 +133,11 @@ INLINE __m256i dot_us8(__m256i u, __m256i s)
  * the second, in every register, so the products of the low nibbles (elements 0-15) and of the
  * high ones (16-31) are added as int16 (|sum| <= 2·2·15·127), widened once, and each pair is
  * converted and scaled once; the −8 offset comes in through the start values. Per pair and X row
- * that is 2 vpmaddubsw, vpaddw, vpmaddwd, vpaddd, convert, FMA, where the block-at-a-time loop
- * spent a conversion, a scale broadcast and a scalar correction per block. Returns the first
+ * that is 2 vpmaddubsw, vpaddw, vpmaddwd, vpaddd (or, with AVX-VNNI, 2 vpdpbusd), convert, FMA,
+ * where the block-at-a-time loop spent a conversion, a scale broadcast and a scalar correction
+ * per block. Returns the first
  * block not done; the acc[r] it adds to are the caller's. */
-INLINE int64_t q4_0_quads(const void *w, const sb_act *x, int64_t r0, const int NR, __m256 acc[SB_MR])
+INLINE int64_t q4_0_quads(const void *w, const sb_act *x, int64_t r0, const int NR, __m256 acc[SB_MR], const int vnni)
 {
     const int64_t k = x->k, nb = k / 32, nq = k / 128;
     const __m256i m4 = _mm256_set1_epi8(15), ones = _mm256_set1_epi16(1);
@@ -161,12 +163,18 @@ INLINE int64_t q4_0_quads(const void *w, const sb_act *x, int64_t r0, const int 
             const int8_t *xq = x->quad_q + ((r0 + r) * nq + b / 4) * 128;
             const int32_t *st = x->quad_start + ((r0 + r) * nq + b / 4) * 16;
             const float *dx = x->quad_d + ((r0 + r) * nq + b / 4) * 16;
-            __m256i p0 = _mm256_add_epi16(_mm256_maddubs_epi16(lo0, _mm256_loadu_si256((const __m256i *)xq)),
-                                          _mm256_maddubs_epi16(hi0, _mm256_loadu_si256((const __m256i *)(xq + 64))));
-            __m256i p1 = _mm256_add_epi16(_mm256_maddubs_epi16(lo1, _mm256_loadu_si256((const __m256i *)(xq + 32))),
-                                          _mm256_maddubs_epi16(hi1, _mm256_loadu_si256((const __m256i *)(xq + 96))));
-            __m256i s0 = _mm256_add_epi32(_mm256_madd_epi16(p0, ones), _mm256_loadu_si256((const __m256i *)st));
-            __m256i s1 = _mm256_add_epi32(_mm256_madd_epi16(p1, ones), _mm256_loadu_si256((const __m256i *)(st + 8)));
+            __m256i xl0 = _mm256_loadu_si256((const __m256i *)xq), xl1 = _mm256_loadu_si256((const __m256i *)(xq + 32));
+            __m256i xh0 = _mm256_loadu_si256((const __m256i *)(xq + 64)), xh1 = _mm256_loadu_si256((const __m256i *)(xq + 96));
+            __m256i s0 = _mm256_loadu_si256((const __m256i *)st), s1 = _mm256_loadu_si256((const __m256i *)(st + 8));
+            if (vnni) {
+                s0 = vdpbusd_avxvnni(vdpbusd_avxvnni(s0, lo0, xl0), hi0, xh0);
+                s1 = vdpbusd_avxvnni(vdpbusd_avxvnni(s1, lo1, xl1), hi1, xh1);
+            } else {
+                __m256i p0 = _mm256_add_epi16(_mm256_maddubs_epi16(lo0, xl0), _mm256_maddubs_epi16(hi0, xh0));
+                __m256i p1 = _mm256_add_epi16(_mm256_maddubs_epi16(lo1, xl1), _mm256_maddubs_epi16(hi1, xh1));
+                s0 = _mm256_add_epi32(_mm256_madd_epi16(p0, ones), s0);
+                s1 = _mm256_add_epi32(_mm256_madd_epi16(p1, ones), s1);
+            }
             acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_mul_ps(dw0, _mm256_loadu_ps(dx)), acc[r]);
             acc2[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s1), _mm256_mul_ps(dw1, _mm256_loadu_ps(dx + 8)), acc2[r]);
         }
@@ -176,7 +184,8 @@ INLINE int64_t q4_0_quads(const void *w, const sb_act *x, int64_t r0, const int 
     return b;
 }
 
-INLINE void q8_0_rows(const void *w, const sb_act *x, int64_t r0, float *y, int64_t ldy, const int NR, int is_q4)
+INLINE void q8_0_rows(const void *w, const sb_act *x, int64_t r0, float *y, int64_t ldy, const int NR, int is_q4,
+                      const int vnni)
 {
     const int64_t k = x->k, nb = k / 32;
     const int8_t *xq[SB_MR];
@@ -193,7 +202,7 @@ INLINE void q8_0_rows(const void *w, const sb_act *x, int64_t r0, float *y, int6
         corr[r] = 0;
     }
     int64_t b = 0;
-    if (is_q4) b = q4_0_quads(w, x, r0, NR, acc);
+    if (is_q4) b = q4_0_quads(w, x, r0, NR, acc, vnni);
     for (; b < nb; b++) {
         float dw;
         __m256i wv;
@@ -225,14 +234,21 @@ INLINE void q8_0_rows(const void *w, const sb_act *x, int64_t r0, float *y, int6
 
 void sb_rowdot_q8_0_avx2(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy)
 {
-#define BODY(NR) q8_0_rows(w, x, r0, y, ldy, NR, 0)
+#define BODY(NR) q8_0_rows(w, x, r0, y, ldy, NR, 0, 0)
     DISPATCH_NR(BODY)
 #undef BODY
 }
 
 void sb_rowdot_q4_0_avx2(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy)
 {
-#define BODY(NR) q8_0_rows(w, x, r0, y, ldy, NR, 1)
+#define BODY(NR) q8_0_rows(w, x, r0, y, ldy, NR, 1, 0)
+    DISPATCH_NR(BODY)
+#undef BODY
+}
+
+void sb_rowdot_q4_0_avx2vnni(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy)
+{
+#define BODY(NR) q8_0_rows(w, x, r0, y, ldy, NR, 1, 1)
     DISPATCH_NR(BODY)
 #undef BODY
 }

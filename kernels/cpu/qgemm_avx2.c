@@ -145,15 +145,10 @@ INLINE __m256i broadcast4(const int8_t *p)
     return _mm256_set1_epi32(v);
 }
 
-/* isum + Σ over each lane's 4 byte products u·x (u unsigned, x signed). The AVX-VNNI form is
- * written as assembly so that this file needs no -mavxvnni (which would let the compiler use it
- * anywhere); it runs only where sb_qgemm_kernel_for saw the CPU flag. */
+/* isum + Σ over each lane's 4 byte products u·x (u unsigned, x signed). */
 INLINE __m256i dot4(__m256i isum, __m256i u, __m256i x, const int vnni)
 {
-    if (vnni) {
-        __asm__("%{vex%} vpdpbusd %2, %1, %0" : "+x"(isum) : "x"(u), "x"(x));
-        return isum;
-    }
+    if (vnni) return vdpbusd_avxvnni(isum, u, x);
     return _mm256_add_epi32(isum, _mm256_madd_epi16(_mm256_maddubs_epi16(u, x), _mm256_set1_epi16(1)));
 }
 

@@ -61,6 +61,15 @@ static inline void vtranspose8(vf r[8])
     r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
 }
 
+/* isum + Σ over each int32 lane's 4 byte products u·x (u unsigned, x signed): AVX-VNNI's
+ * vpdpbusd, written as assembly so that no file needs -mavxvnni (which would let the compiler
+ * use it anywhere); call it only where the CPU has the flag (sb_cpu_has("avxvnni")). */
+static inline __m256i vdpbusd_avxvnni(__m256i isum, __m256i u, __m256i x)
+{
+    __asm__("%{vex%} vpdpbusd %2, %1, %0" : "+x"(isum) : "x"(u), "x"(x));
+    return isum;
+}
+
 static inline vf vexp(vf x)
 {
     const vf log2e = vset1(1.44269504088896341f), ln2hi = vset1(0.693359375f), ln2lo = vset1(-2.12194440e-4f);
