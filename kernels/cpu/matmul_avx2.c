@@ -261,40 +261,61 @@ INLINE __m256i dot_us8_scaled(__m256i u, __m256i s, __m256i scale16)
     return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), scale16);
 }
 
-/* Q4_K (has_high = 0) and Q5_K (has_high = 1). */
+/* The 8 scales and 8 mins of a Q4_K/Q5_K block from its header (16 bytes: d, dmin, scales[12];
+ * the packing is in sb_q4k_scale_min) as bytes sc0..7, mn0..7, with dwords a|b|c = scale bytes
+ * 0-3, 4-7, 8-11: sc 0-3 = a & 63, mn 0-3 = b & 63, sc 4-7 = (c & 15) | (a >> 6) << 4,
+ * mn 4-7 = (c >> 4) | (b >> 6) << 4. A dozen SSE operations, where the scalar decode took ~60. */
+INLINE __m128i q4k_scales_mins(const void *header)
+{
+    const __m128i h = _mm_loadu_si128((const __m128i *)header);
+    const __m128i ab = _mm_shuffle_epi32(h, _MM_SHUFFLE(2, 1, 2, 1)), cc = _mm_shuffle_epi32(h, _MM_SHUFFLE(3, 3, 3, 3));
+    __m128i first4 = _mm_and_si128(ab, _mm_set1_epi8(0x3f));
+    __m128i last4 = _mm_or_si128(_mm_and_si128(_mm_srlv_epi32(cc, _mm_setr_epi32(0, 4, 0, 4)), _mm_set1_epi8(15)),
+                                 _mm_slli_epi32(_mm_and_si128(_mm_srli_epi32(ab, 6), _mm_set1_epi8(3)), 4));
+    return _mm_unpacklo_epi32(first4, last4); /* sc0-3, sc4-7, mn0-3, mn4-7 */
+}
+
+/* Q4_K (has_high = 0) and Q5_K (has_high = 1). Per block: the header decoded in vector registers;
+ * the two sub-block scales of each 64-element chunk taken from it by vpshufb; the min terms
+ * Σ_j mn_j·(16-sums 2j, 2j+1 of X) as one vpmaddwd into a separate f32 accumulator. */
 INLINE void q45_K_rows(const void *w, const sb_act *x, int64_t r0, float *y, int64_t ldy, const int NR, int has_high)
 {
     const int64_t k = x->k, nb = k / SB_QK_K;
     const int8_t *xq[SB_MR];
     const float *xd[SB_MR];
     const int16_t *xs[SB_MR];
-    __m256 acc[SB_MR];
-    float corr[SB_MR];
+    __m256 acc[SB_MR], macc[SB_MR];
 #pragma GCC unroll 4
     for (int r = 0; r < NR; r++) {
         xq[r] = x->q + (r0 + r) * k;
         xd[r] = x->d + (r0 + r) * nb;
         xs[r] = x->s + (r0 + r) * (k / 16);
-        acc[r] = _mm256_setzero_ps();
-        corr[r] = 0;
+        acc[r] = macc[r] = _mm256_setzero_ps();
     }
     const __m256i m4 = _mm256_set1_epi8(15), one = _mm256_set1_epi8(1);
+    /* mins 0..7 (bytes 8..15 of the decoded header), each twice, for the 16-sums */
+    const __m128i mn_pairs = _mm_setr_epi8(8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13, 14, 14, 15, 15);
     for (int64_t b = 0; b < nb; b++) {
-        const uint8_t *scales, *qs, *qh = NULL;
+        const uint8_t *qs, *qh = NULL;
         float d, dmin;
+        __m128i scmn;
         if (has_high) {
             const sb_block_q5_K *wb = (const sb_block_q5_K *)w + b;
-            d = half(wb->d), dmin = half(wb->dmin), scales = wb->scales, qs = wb->qs, qh = wb->qh;
+            d = half(wb->d), dmin = half(wb->dmin), qs = wb->qs, qh = wb->qh;
+            scmn = q4k_scales_mins(wb);
         } else {
             const sb_block_q4_K *wb = (const sb_block_q4_K *)w + b;
-            d = half(wb->d), dmin = half(wb->dmin), scales = wb->scales, qs = wb->qs;
+            d = half(wb->d), dmin = half(wb->dmin), qs = wb->qs;
+            scmn = q4k_scales_mins(wb);
         }
-        int sc[8], mn[8];
-        for (int j = 0; j < 8; j++) sb_q4k_scale_min(j, scales, &sc[j], &mn[j]);
+        /* int16 scales sc0..7 in both 128-bit halves: chunk c takes words 2c (low) and 2c+1 (high) */
+        const __m256i sc16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(scmn));
+        const __m256i mn16 = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(scmn, mn_pairs));
         __m256i hbits = has_high ? _mm256_loadu_si256((const __m256i *)qh) : _mm256_setzero_si256();
         __m256i iacc[SB_MR];
 #pragma GCC unroll 4
         for (int r = 0; r < NR; r++) iacc[r] = _mm256_setzero_si256();
+#pragma GCC unroll 4
         for (int c = 0; c < 4; c++) {
             __m256i bytes = _mm256_loadu_si256((const __m256i *)(qs + 32 * c));
             __m256i lo = _mm256_and_si256(bytes, m4);
@@ -304,7 +325,8 @@ INLINE void q45_K_rows(const void *w, const sb_act *x, int64_t r0, float *y, int
                 hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 1), one), 4));
                 hbits = _mm256_srli_epi16(hbits, 2);
             }
-            __m256i s_lo = _mm256_set1_epi16((int16_t)sc[2 * c]), s_hi = _mm256_set1_epi16((int16_t)sc[2 * c + 1]);
+            __m256i s_lo = _mm256_shuffle_epi8(sc16, _mm256_set1_epi16((short)(0x0100 + 0x0202 * 2 * c)));
+            __m256i s_hi = _mm256_shuffle_epi8(sc16, _mm256_set1_epi16((short)(0x0100 + 0x0202 * (2 * c + 1))));
 #pragma GCC unroll 4
             for (int r = 0; r < NR; r++) {
                 __m256i x0 = _mm256_loadu_si256((const __m256i *)(xq[r] + b * SB_QK_K + 64 * c));
@@ -314,15 +336,13 @@ INLINE void q45_K_rows(const void *w, const sb_act *x, int64_t r0, float *y, int
         }
 #pragma GCC unroll 4
         for (int r = 0; r < NR; r++) {
-            const int16_t *bs = xs[r] + 16 * b;
-            int imins = 0;
-            for (int j = 0; j < 8; j++) imins += mn[j] * (bs[2 * j] + bs[2 * j + 1]);
+            __m256i imin = _mm256_madd_epi16(mn16, _mm256_loadu_si256((const __m256i *)(xs[r] + 16 * b)));
             acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(iacc[r]), _mm256_set1_ps(d * xd[r][b]), acc[r]);
-            corr[r] += dmin * xd[r][b] * (float)imins;
+            macc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(imin), _mm256_set1_ps(dmin * xd[r][b]), macc[r]);
         }
     }
 #pragma GCC unroll 4
-    for (int r = 0; r < NR; r++) y[r * ldy] = hsum256(acc[r]) - corr[r];
+    for (int r = 0; r < NR; r++) y[r * ldy] = hsum256(_mm256_sub_ps(acc[r], macc[r]));
 }
 
 void sb_rowdot_q4_K_avx2(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy)
