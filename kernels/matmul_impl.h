@@ -137,6 +137,16 @@ typedef struct sb_act {
 /* Most X rows one kernel call handles (rows of X sharing one pass over a weight row). */
 #define SB_MR 4
 
+/* body(NR) with NR = nr as a compile-time constant (1..SB_MR): the row-dot entry points' switch,
+ * so that each always-inline body keeps its per-row accumulators in registers. */
+#define SB_DISPATCH_NR(body)                                                                      \
+    switch (nr) {                                                                                 \
+    case 1: body(1); break;                                                                       \
+    case 2: body(2); break;                                                                       \
+    case 3: body(3); break;                                                                       \
+    default: body(4); break;                                                                      \
+    }
+
 /* y[r * ldy] = dot(weight row w, X row r0 + r) for r in [0, nr), 1 <= nr <= SB_MR. */
 typedef void (*sb_rowdot_fn)(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
 

@@ -91,32 +91,24 @@ INLINE void float_rows(const void *w, const sb_act *x, int64_t r0, float *y, int
     }
 }
 
-#define DISPATCH_NR(body)                                                                         \
-    switch (nr) {                                                                                 \
-    case 1: body(1); break;                                                                       \
-    case 2: body(2); break;                                                                       \
-    case 3: body(3); break;                                                                       \
-    default: body(4); break;                                                                      \
-    }
-
 void sb_rowdot_f32_avx2(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy)
 {
 #define BODY(NR) float_rows(w, x, r0, y, ldy, NR, SB_TYPE_F32)
-    DISPATCH_NR(BODY)
+    SB_DISPATCH_NR(BODY)
 #undef BODY
 }
 
 void sb_rowdot_f16_avx2(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy)
 {
 #define BODY(NR) float_rows(w, x, r0, y, ldy, NR, SB_TYPE_F16)
-    DISPATCH_NR(BODY)
+    SB_DISPATCH_NR(BODY)
 #undef BODY
 }
 
 void sb_rowdot_bf16_avx2(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy)
 {
 #define BODY(NR) float_rows(w, x, r0, y, ldy, NR, SB_TYPE_BF16)
-    DISPATCH_NR(BODY)
+    SB_DISPATCH_NR(BODY)
 #undef BODY
 }
 
@@ -235,21 +227,21 @@ INLINE void q8_0_rows(const void *w, const sb_act *x, int64_t r0, float *y, int6
 void sb_rowdot_q8_0_avx2(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy)
 {
 #define BODY(NR) q8_0_rows(w, x, r0, y, ldy, NR, 0, 0)
-    DISPATCH_NR(BODY)
+    SB_DISPATCH_NR(BODY)
 #undef BODY
 }
 
 void sb_rowdot_q4_0_avx2(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy)
 {
 #define BODY(NR) q8_0_rows(w, x, r0, y, ldy, NR, 1, 0)
-    DISPATCH_NR(BODY)
+    SB_DISPATCH_NR(BODY)
 #undef BODY
 }
 
 void sb_rowdot_q4_0_avx2vnni(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy)
 {
 #define BODY(NR) q8_0_rows(w, x, r0, y, ldy, NR, 1, 1)
-    DISPATCH_NR(BODY)
+    SB_DISPATCH_NR(BODY)
 #undef BODY
 }
 
@@ -348,14 +340,14 @@ INLINE void q45_K_rows(const void *w, const sb_act *x, int64_t r0, float *y, int
 void sb_rowdot_q4_K_avx2(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy)
 {
 #define BODY(NR) q45_K_rows(w, x, r0, y, ldy, NR, 0)
-    DISPATCH_NR(BODY)
+    SB_DISPATCH_NR(BODY)
 #undef BODY
 }
 
 void sb_rowdot_q5_K_avx2(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy)
 {
 #define BODY(NR) q45_K_rows(w, x, r0, y, ldy, NR, 1)
-    DISPATCH_NR(BODY)
+    SB_DISPATCH_NR(BODY)
 #undef BODY
 }
 
@@ -420,7 +412,7 @@ INLINE void q6_K_rows(const void *w, const sb_act *x, int64_t r0, float *y, int6
 void sb_rowdot_q6_K_avx2(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy)
 {
 #define BODY(NR) q6_K_rows(w, x, r0, y, ldy, NR)
-    DISPATCH_NR(BODY)
+    SB_DISPATCH_NR(BODY)
 #undef BODY
 }
 

@@ -60,31 +60,23 @@ INLINE void float_rows(const void *w, const sb_act *x, int64_t r0, float *y, int
     }
 }
 
-#define DISPATCH_NR(body)                                                                         \
-    switch (nr) {                                                                                 \
-    case 1: body(1); break;                                                                       \
-    case 2: body(2); break;                                                                       \
-    case 3: body(3); break;                                                                       \
-    default: body(4); break;                                                                      \
-    }
-
 void sb_rowdot_f32_neon(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy)
 {
 #define BODY(NR) float_rows(w, x, r0, y, ldy, NR, SB_TYPE_F32)
-    DISPATCH_NR(BODY)
+    SB_DISPATCH_NR(BODY)
 #undef BODY
 }
 
 void sb_rowdot_f16_neon(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy)
 {
 #define BODY(NR) float_rows(w, x, r0, y, ldy, NR, SB_TYPE_F16)
-    DISPATCH_NR(BODY)
+    SB_DISPATCH_NR(BODY)
 #undef BODY
 }
 
 void sb_rowdot_bf16_neon(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy)
 {
 #define BODY(NR) float_rows(w, x, r0, y, ldy, NR, SB_TYPE_BF16)
-    DISPATCH_NR(BODY)
+    SB_DISPATCH_NR(BODY)
 #undef BODY
 }

@@ -13,14 +13,6 @@
 
 #define INLINE static inline __attribute__((always_inline))
 
-#define DISPATCH_NR(body)                                                                         \
-    switch (nr) {                                                                                 \
-    case 1: body(1); break;                                                                       \
-    case 2: body(2); break;                                                                       \
-    case 3: body(3); break;                                                                       \
-    default: body(4); break;                                                                      \
-    }
-
 /* Σ a·b over 32 signed bytes, as 4 int32 lanes. */
 INLINE int32x4_t dot32(int8x16_t a0, int8x16_t a1, const int8_t *b)
 {
@@ -63,14 +55,14 @@ INLINE void q8_0_rows(const void *w, const sb_act *x, int64_t r0, float *y, int6
 void sb_rowdot_q8_0_neon(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy)
 {
 #define BODY(NR) q8_0_rows(w, x, r0, y, ldy, NR, 0)
-    DISPATCH_NR(BODY)
+    SB_DISPATCH_NR(BODY)
 #undef BODY
 }
 
 void sb_rowdot_q4_0_neon(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy)
 {
 #define BODY(NR) q8_0_rows(w, x, r0, y, ldy, NR, 1)
-    DISPATCH_NR(BODY)
+    SB_DISPATCH_NR(BODY)
 #undef BODY
 }
 
@@ -135,14 +127,14 @@ INLINE void q45_K_rows(const void *w, const sb_act *x, int64_t r0, float *y, int
 void sb_rowdot_q4_K_neon(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy)
 {
 #define BODY(NR) q45_K_rows(w, x, r0, y, ldy, NR, 0)
-    DISPATCH_NR(BODY)
+    SB_DISPATCH_NR(BODY)
 #undef BODY
 }
 
 void sb_rowdot_q5_K_neon(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy)
 {
 #define BODY(NR) q45_K_rows(w, x, r0, y, ldy, NR, 1)
-    DISPATCH_NR(BODY)
+    SB_DISPATCH_NR(BODY)
 #undef BODY
 }
 
@@ -190,6 +182,6 @@ INLINE void q6_K_rows(const void *w, const sb_act *x, int64_t r0, float *y, int6
 void sb_rowdot_q6_K_neon(const void *w, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy)
 {
 #define BODY(NR) q6_K_rows(w, x, r0, y, ldy, NR)
-    DISPATCH_NR(BODY)
+    SB_DISPATCH_NR(BODY)
 #undef BODY
 }

@@ -77,6 +77,8 @@ static inline void vtranspose16(vf r[16])
 /* swaps lanes 2i and 2i+1 (rope NORMAL pairs) */
 static inline vf vswap_pairs(vf v) { return _mm512_permute_ps(v, 0xB1); }
 
+#include "kernels/cpu/simd_exp.h"
+
 /* e^x for every lane, |rel err| < 2e-7 over the float range: x = n·ln2 + r, |r| <= ln2/2,
  * e^r by a degree-6 polynomial, 2^n through the exponent bits. x < -87.3 gives exactly 0
  * (also for -inf); x > 88.7 gives +inf; NaN stays NaN. */
@@ -88,13 +90,7 @@ static inline vf vexp(vf x)
     vf n = _mm512_roundscale_ps(_mm512_mul_ps(xc, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     vf r = _mm512_fnmadd_ps(n, ln2hi, xc);
     r = _mm512_fnmadd_ps(n, ln2lo, r);
-    vf p = vset1(1.9875691500e-4f);
-    p = vfma(p, r, vset1(1.3981999507e-3f));
-    p = vfma(p, r, vset1(8.3334519073e-3f));
-    p = vfma(p, r, vset1(4.1665795894e-2f));
-    p = vfma(p, r, vset1(1.6666665459e-1f));
-    p = vfma(p, r, vset1(5.0000001201e-1f));
-    p = vfma(p, vmul(r, r), vadd(r, vset1(1.0f)));
+    vf p = vexp_poly(r);
     /* 2^n split in two factors so that n = 128 (x near 88.7) does not overflow the exponent */
     __m512i ni = _mm512_cvtps_epi32(n);
     __m512i n1 = _mm512_srai_epi32(ni, 1), n2 = _mm512_sub_epi32(ni, n1);
@@ -116,13 +112,7 @@ static inline vf vexp_neg(vf x)
     vf n = _mm512_roundscale_ps(vmul(xc, log2e), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     vf r = _mm512_fnmadd_ps(n, ln2hi, xc);
     r = _mm512_fnmadd_ps(n, ln2lo, r);
-    vf p = vset1(1.9875691500e-4f);
-    p = vfma(p, r, vset1(1.3981999507e-3f));
-    p = vfma(p, r, vset1(8.3334519073e-3f));
-    p = vfma(p, r, vset1(4.1665795894e-2f));
-    p = vfma(p, r, vset1(1.6666665459e-1f));
-    p = vfma(p, r, vset1(5.0000001201e-1f));
-    p = vfma(p, vmul(r, r), vadd(r, vset1(1.0f)));
+    vf p = vexp_poly(r);
     __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23);
     return vmul(p, _mm512_castsi512_ps(e));
 }

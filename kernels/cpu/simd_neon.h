@@ -38,6 +38,8 @@ static inline void vstore_part(float *p, vf v, int n)
 static inline vf vload_f16(const uint16_t *p) { return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(p))); }
 static inline vf vswap_pairs(vf v) { return vrev64q_f32(v); }
 
+#include "kernels/cpu/simd_exp.h"
+
 /* e^x: n = round(x·log2 e), r = x − n·ln 2 (two-part ln 2), a degree-6 polynomial, scaled by
  * 2^n in two halves (so that n = 128 does not overflow the exponent); ±range and NaN as vexp in
  * simd_avx2.h. */
@@ -48,13 +50,7 @@ static inline vf vexp(vf x)
     vf n = vrndnq_f32(vmul(xc, log2e));
     vf r = vfmsq_f32(xc, n, ln2hi);
     r = vfmsq_f32(r, n, ln2lo);
-    vf p = vset1(1.9875691500e-4f);
-    p = vfma(p, r, vset1(1.3981999507e-3f));
-    p = vfma(p, r, vset1(8.3334519073e-3f));
-    p = vfma(p, r, vset1(4.1665795894e-2f));
-    p = vfma(p, r, vset1(1.6666665459e-1f));
-    p = vfma(p, r, vset1(5.0000001201e-1f));
-    p = vfma(p, vmul(r, r), vadd(r, vset1(1.0f)));
+    vf p = vexp_poly(r);
     int32x4_t ni = vcvtq_s32_f32(n);
     int32x4_t n1 = vshrq_n_s32(ni, 1), n2 = vsubq_s32(ni, n1);
     vf s1 = vreinterpretq_f32_s32(vshlq_n_s32(vaddq_s32(n1, vdupq_n_s32(127)), 23));
@@ -73,13 +69,7 @@ static inline vf vexp_neg(vf x)
     vf n = vrndnq_f32(vmul(xc, log2e));
     vf r = vfmsq_f32(xc, n, ln2hi);
     r = vfmsq_f32(r, n, ln2lo);
-    vf p = vset1(1.9875691500e-4f);
-    p = vfma(p, r, vset1(1.3981999507e-3f));
-    p = vfma(p, r, vset1(8.3334519073e-3f));
-    p = vfma(p, r, vset1(4.1665795894e-2f));
-    p = vfma(p, r, vset1(1.6666665459e-1f));
-    p = vfma(p, r, vset1(5.0000001201e-1f));
-    p = vfma(p, vmul(r, r), vadd(r, vset1(1.0f)));
+    vf p = vexp_poly(r);
     int32x4_t e = vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127)), 23);
     return vmul(p, vreinterpretq_f32_s32(e));
 }
