@@ -370,9 +370,15 @@ INLINE void q6_K_rows(const void *w, const sb_act *x, int64_t r0, float *y, int6
     for (int64_t b = 0; b < nb; b++) {
         const sb_block_q6_K *wb = (const sb_block_q6_K *)w + b;
         float d = half(wb->d);
+        /* the 16 scales as int16; each half's 8 in both 128-bit lanes, for vpshufb */
+        const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)wb->scales));
+        const __m256i sc_half[2] = {_mm256_permute2x128_si256(sc16, sc16, 0x00), _mm256_permute2x128_si256(sc16, sc16, 0x11)};
         __m256i iacc[SB_MR];
 #pragma GCC unroll 4
-        for (int r = 0; r < NR; r++) iacc[r] = _mm256_setzero_si256();
+        for (int r = 0; r < NR; r++) /* −32·Σ_s scale_s·(16-sum of X)_s, lane-wise */
+            iacc[r] = _mm256_sub_epi32(_mm256_setzero_si256(),
+                                       _mm256_slli_epi32(_mm256_madd_epi16(sc16, _mm256_loadu_si256((const __m256i *)(xs[r] + 16 * b))), 5));
+#pragma GCC unroll 2
         for (int h = 0; h < 2; h++) {
             __m256i l0 = _mm256_loadu_si256((const __m256i *)(wb->ql + 64 * h));
             __m256i l1 = _mm256_loadu_si256((const __m256i *)(wb->ql + 64 * h + 32));
@@ -385,10 +391,11 @@ INLINE void q6_K_rows(const void *w, const sb_act *x, int64_t r0, float *y, int6
                                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m2), 4));
             q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
                                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m2), 4));
+#pragma GCC unroll 4
             for (int g = 0; g < 4; g++) {
                 /* 32 elements = sub-blocks 8h+2g (int16 lanes 0-7) and 8h+2g+1 (lanes 8-15) */
-                __m256i s16 = _mm256_set_m128i(_mm_set1_epi16(wb->scales[8 * h + 2 * g + 1]),
-                                               _mm_set1_epi16(wb->scales[8 * h + 2 * g]));
+                __m256i s16 = _mm256_shuffle_epi8(sc_half[h], _mm256_set_m128i(_mm_set1_epi16((short)(0x0100 + 0x0202 * (2 * g + 1))),
+                                                                                _mm_set1_epi16((short)(0x0100 + 0x0202 * 2 * g))));
 #pragma GCC unroll 4
                 for (int r = 0; r < NR; r++) {
                     __m256i xv = _mm256_loadu_si256((const __m256i *)(xq[r] + b * SB_QK_K + 128 * h + 32 * g));
@@ -397,13 +404,7 @@ INLINE void q6_K_rows(const void *w, const sb_act *x, int64_t r0, float *y, int6
             }
         }
 #pragma GCC unroll 4
-        for (int r = 0; r < NR; r++) {
-            const int16_t *bs = xs[r] + 16 * b;
-            int ioff = 0;
-            for (int s = 0; s < 16; s++) ioff += wb->scales[s] * bs[s];
-            __m256i tot = _mm256_sub_epi32(iacc[r], _mm256_setr_epi32(32 * ioff, 0, 0, 0, 0, 0, 0, 0));
-            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(tot), _mm256_set1_ps(d * xd[r][b]), acc[r]);
-        }
+        for (int r = 0; r < NR; r++) acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(iacc[r]), _mm256_set1_ps(d * xd[r][b]), acc[r]);
     }
 #pragma GCC unroll 4
     for (int r = 0; r < NR; r++) y[r * ldy] = hsum256(acc[r]);
