@@ -13,8 +13,9 @@
  *   `kernel_table`. Three routes bypass the row-dot kernels for prefill: F32 weights with m > 1
  *   go to the F32 GEMM (sb_gemm_f32), F16/BF16 with m >= GEMM_MIN_M through it (widened while
  *   it packs them, sb_gemm_half), and the quantized formats with m >= QGEMM_MIN_M on x86 to the
- *   packed int8 GEMM (kernels/qgemm.c; AVX-512 VNNI, AVX-VNNI or AVX2). Decode (m = 1) uses four-row kernels where a
- *   level has them (kernels/cpu/decode_avx512.c). Small products run on one thread.
+ *   packed int8 GEMM (kernels/qgemm.c; AVX-512 VNNI, AVX-VNNI or AVX2). Decode (m = 1) uses
+ *   four-row kernels where a level has them (kernels/cpu/decode_avx512.c). Small products run on
+ *   one thread.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -170,7 +171,8 @@ static int matmul_ref(float *Y, const float *X, const void *W, sb_type t, int64_
 
 /* ---------------------------------------------------------------- kernel table */
 
-enum { FEAT_NONE = 0, FEAT_VNNI = 1, FEAT_BF16 = 2, FEAT_VBMI = 4, FEAT_GFNI = 8, FEAT_DOTPROD = 16, FEAT_AVXVNNI = 32 }; /* bits */
+/* CPU features an entry needs beyond its level (bits; sb_cpu_has names in cpu_has below) */
+enum { FEAT_NONE = 0, FEAT_VNNI = 1, FEAT_BF16 = 2, FEAT_VBMI = 4, FEAT_GFNI = 8, FEAT_DOTPROD = 16, FEAT_AVXVNNI = 32 };
 
 typedef struct kernel_entry {
     sb_isa isa;

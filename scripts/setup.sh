@@ -2,7 +2,9 @@
 # Check every build and test dependency; install the missing Debian packages when apt-get exists.
 # Quiet when everything is present. Exit 1 with the exact list when something cannot be installed.
 # --tests: also try, on x86-64, the optional pieces of `make test` (the aarch64 cross compiler and
-# qemu-user for the NEON kernel tests); when they cannot be installed, those tests are skipped.
+# qemu-user for the NEON kernel tests), never asking for a password; when they cannot be
+# installed, those tests are skipped, and .setup-no-cross (delete it to try again) keeps later
+# runs from retrying.
 set -u
 tests=0
 [ "${1:-}" = "--tests" ] && tests=1
@@ -37,7 +39,7 @@ missing=$(echo "$missing" | tr ' ' '\n' | sort -u | tr '\n' ' ' | sed 's/^ *//; 
 # command : Debian package, optional (only with --tests, only on x86-64)
 OPT_CMD_DEPS="aarch64-linux-gnu-gcc:gcc-aarch64-linux-gnu qemu-aarch64:qemu-user"
 optional=""
-if [ "$tests" = 1 ] && [ "$arch" = x86_64 ]; then
+if [ "$tests" = 1 ] && [ "$arch" = x86_64 ] && [ ! -e .setup-no-cross ]; then
   for pair in $OPT_CMD_DEPS; do
     c=${pair%%:*}; p=${pair#*:}
     have_cmd "$c" || optional="$optional $p"
@@ -56,8 +58,10 @@ if [ "$(id -u)" = 0 ]; then SUDO=""; elif have_cmd sudo; then SUDO="sudo"; else
   echo "setup: missing packages: $missing" >&2
   echo "setup: not root and no sudo; install them with: apt-get install $missing" >&2; exit 1
 fi
+# only the optional pieces missing: no password prompt for them
+[ -z "$missing" ] && [ "$SUDO" = sudo ] && SUDO="sudo -n"
 export DEBIAN_FRONTEND=noninteractive
-echo "setup: installing with ${SUDO:+sudo }apt-get: $missing $optional" >&2
+echo "setup: installing with ${SUDO:+sudo }apt-get:" $missing $optional >&2
 $SUDO apt-get update -qq >&2 || echo "setup: apt-get update failed; trying the install anyway" >&2
 if [ -n "$missing" ]; then
   # shellcheck disable=SC2086
@@ -72,7 +76,9 @@ if [ -n "$optional" ]; then
   if $SUDO apt-get install -y -qq --no-install-recommends $optional >&2; then
     echo "setup: installed (optional, aarch64 kernel tests): $optional" >&2
   else
-    echo "setup: could not install $optional; the aarch64 kernel tests will be skipped" >&2
+    echo "setup: could not install $optional; the aarch64 kernel tests will be skipped" \
+         "(rm .setup-no-cross to try again)" >&2
+    : >.setup-no-cross
   fi
 fi
 exit 0

@@ -7,7 +7,8 @@
  *
  * Integer formats use the Q8 activations prepared by matmul.c (identical to the reference's):
  *   Q8_0 weights: |w| (unsigned) · sign(x, w) with maddubs, as 16-bit pairs → madd → int32;
- *   Q4_0 weights: nibbles 0..15 (unsigned) · x, minus 8·Σx per block (sums precomputed);
+ *   Q4_0 weights: nibbles 0..15 (unsigned) · x by quads of blocks (q4_0_quads), the −8 offset
+ *   through start values; a last 1-3 blocks one at a time, minus 8·Σx per block;
  *   K-quants: unsigned quants · x with maddubs, then madd by the sub-block scale, integer sums
  *   per super-block, the mins (Q4_K/Q5_K) or the -32 offset (Q6_K) through the 16-sums bsums.
  * maddubs saturates at ±32767: the largest pair here is 2·63·127 = 16002, and 2·128·127 = 32512
@@ -127,9 +128,9 @@ INLINE __m256i dot_us8(__m256i u, __m256i s)
  * converted and scaled once; the −8 offset comes in through the start values. Per pair and X row
  * that is 2 vpmaddubsw, vpaddw, vpmaddwd, vpaddd (or, with AVX-VNNI, 2 vpdpbusd), convert, FMA,
  * where the block-at-a-time loop spent a conversion, a scale broadcast and a scalar correction
- * per block. Returns the first
- * block not done; the acc[r] it adds to are the caller's. */
-INLINE int64_t q4_0_quads(const void *w, const sb_act *x, int64_t r0, const int NR, __m256 acc[SB_MR], const int vnni)
+ * per block. Returns the first block not done; the acc[r] it adds to are the caller's. */
+INLINE int64_t q4_0_quads(const void *w, const sb_act *x, int64_t r0, const int NR, __m256 acc[SB_MR],
+                          const int vnni)
 {
     const int64_t k = x->k, nb = k / 32, nq = k / 128;
     const __m256i m4 = _mm256_set1_epi8(15), ones = _mm256_set1_epi16(1);
@@ -155,8 +156,10 @@ INLINE int64_t q4_0_quads(const void *w, const sb_act *x, int64_t r0, const int 
             const int8_t *xq = x->quad_q + ((r0 + r) * nq + b / 4) * 128;
             const int32_t *st = x->quad_start + ((r0 + r) * nq + b / 4) * 16;
             const float *dx = x->quad_d + ((r0 + r) * nq + b / 4) * 16;
-            __m256i xl0 = _mm256_loadu_si256((const __m256i *)xq), xl1 = _mm256_loadu_si256((const __m256i *)(xq + 32));
-            __m256i xh0 = _mm256_loadu_si256((const __m256i *)(xq + 64)), xh1 = _mm256_loadu_si256((const __m256i *)(xq + 96));
+            __m256i xl0 = _mm256_loadu_si256((const __m256i *)xq);
+            __m256i xl1 = _mm256_loadu_si256((const __m256i *)(xq + 32));
+            __m256i xh0 = _mm256_loadu_si256((const __m256i *)(xq + 64));
+            __m256i xh1 = _mm256_loadu_si256((const __m256i *)(xq + 96));
             __m256i s0 = _mm256_loadu_si256((const __m256i *)st), s1 = _mm256_loadu_si256((const __m256i *)(st + 8));
             if (vnni) {
                 s0 = vdpbusd_avxvnni(vdpbusd_avxvnni(s0, lo0, xl0), hi0, xh0);
@@ -253,6 +256,12 @@ INLINE __m256i dot_us8_scaled(__m256i u, __m256i s, __m256i scale16)
     return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), scale16);
 }
 
+/* vpshufb index that broadcasts 16-bit word j of each 128-bit lane: bytes 2j, 2j+1 */
+INLINE short word_index(int j)
+{
+    return (short)(0x0100 + 0x0202 * j);
+}
+
 /* The 8 scales and 8 mins of a Q4_K/Q5_K block from its header (16 bytes: d, dmin, scales[12];
  * the packing is in sb_q4k_scale_min) as bytes sc0..7, mn0..7, with dwords a|b|c = scale bytes
  * 0-3, 4-7, 8-11: sc 0-3 = a & 63, mn 0-3 = b & 63, sc 4-7 = (c & 15) | (a >> 6) << 4,
@@ -290,16 +299,16 @@ INLINE void q45_K_rows(const void *w, const sb_act *x, int64_t r0, float *y, int
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *qs, *qh = NULL;
         float d, dmin;
-        __m128i scmn;
         if (has_high) {
             const sb_block_q5_K *wb = (const sb_block_q5_K *)w + b;
             d = half(wb->d), dmin = half(wb->dmin), qs = wb->qs, qh = wb->qh;
-            scmn = q4k_scales_mins(wb);
         } else {
             const sb_block_q4_K *wb = (const sb_block_q4_K *)w + b;
             d = half(wb->d), dmin = half(wb->dmin), qs = wb->qs;
-            scmn = q4k_scales_mins(wb);
         }
+        /* both formats start with the same 16-byte header */
+        const size_t block_bytes = has_high ? sizeof(sb_block_q5_K) : sizeof(sb_block_q4_K);
+        const __m128i scmn = q4k_scales_mins((const uint8_t *)w + (size_t)b * block_bytes);
         /* int16 scales sc0..7 in both 128-bit halves: chunk c takes words 2c (low) and 2c+1 (high) */
         const __m256i sc16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(scmn));
         const __m256i mn16 = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(scmn, mn_pairs));
@@ -317,8 +326,8 @@ INLINE void q45_K_rows(const void *w, const sb_act *x, int64_t r0, float *y, int
                 hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 1), one), 4));
                 hbits = _mm256_srli_epi16(hbits, 2);
             }
-            __m256i s_lo = _mm256_shuffle_epi8(sc16, _mm256_set1_epi16((short)(0x0100 + 0x0202 * 2 * c)));
-            __m256i s_hi = _mm256_shuffle_epi8(sc16, _mm256_set1_epi16((short)(0x0100 + 0x0202 * (2 * c + 1))));
+            __m256i s_lo = _mm256_shuffle_epi8(sc16, _mm256_set1_epi16(word_index(2 * c)));
+            __m256i s_hi = _mm256_shuffle_epi8(sc16, _mm256_set1_epi16(word_index(2 * c + 1)));
 #pragma GCC unroll 4
             for (int r = 0; r < NR; r++) {
                 __m256i x0 = _mm256_loadu_si256((const __m256i *)(xq[r] + b * SB_QK_K + 64 * c));
@@ -372,12 +381,14 @@ INLINE void q6_K_rows(const void *w, const sb_act *x, int64_t r0, float *y, int6
         float d = half(wb->d);
         /* the 16 scales as int16; each half's 8 in both 128-bit lanes, for vpshufb */
         const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)wb->scales));
-        const __m256i sc_half[2] = {_mm256_permute2x128_si256(sc16, sc16, 0x00), _mm256_permute2x128_si256(sc16, sc16, 0x11)};
+        const __m256i sc_half[2] = {_mm256_permute2x128_si256(sc16, sc16, 0x00),
+                                    _mm256_permute2x128_si256(sc16, sc16, 0x11)};
         __m256i iacc[SB_MR];
 #pragma GCC unroll 4
-        for (int r = 0; r < NR; r++) /* −32·Σ_s scale_s·(16-sum of X)_s, lane-wise */
-            iacc[r] = _mm256_sub_epi32(_mm256_setzero_si256(),
-                                       _mm256_slli_epi32(_mm256_madd_epi16(sc16, _mm256_loadu_si256((const __m256i *)(xs[r] + 16 * b))), 5));
+        for (int r = 0; r < NR; r++) { /* −32·Σ_s scale_s·(16-sum of X)_s, lane-wise */
+            __m256i off = _mm256_madd_epi16(sc16, _mm256_loadu_si256((const __m256i *)(xs[r] + 16 * b)));
+            iacc[r] = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(off, 5));
+        }
 #pragma GCC unroll 2
         for (int h = 0; h < 2; h++) {
             __m256i l0 = _mm256_loadu_si256((const __m256i *)(wb->ql + 64 * h));
@@ -394,8 +405,8 @@ INLINE void q6_K_rows(const void *w, const sb_act *x, int64_t r0, float *y, int6
 #pragma GCC unroll 4
             for (int g = 0; g < 4; g++) {
                 /* 32 elements = sub-blocks 8h+2g (int16 lanes 0-7) and 8h+2g+1 (lanes 8-15) */
-                __m256i s16 = _mm256_shuffle_epi8(sc_half[h], _mm256_set_m128i(_mm_set1_epi16((short)(0x0100 + 0x0202 * (2 * g + 1))),
-                                                                                _mm_set1_epi16((short)(0x0100 + 0x0202 * 2 * g))));
+                __m256i s16 = _mm256_shuffle_epi8(sc_half[h], _mm256_set_m128i(_mm_set1_epi16(word_index(2 * g + 1)),
+                                                                                _mm_set1_epi16(word_index(2 * g))));
 #pragma GCC unroll 4
                 for (int r = 0; r < NR; r++) {
                     __m256i xv = _mm256_loadu_si256((const __m256i *)(xq[r] + b * SB_QK_K + 128 * h + 32 * g));
@@ -404,7 +415,8 @@ INLINE void q6_K_rows(const void *w, const sb_act *x, int64_t r0, float *y, int6
             }
         }
 #pragma GCC unroll 4
-        for (int r = 0; r < NR; r++) acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(iacc[r]), _mm256_set1_ps(d * xd[r][b]), acc[r]);
+        for (int r = 0; r < NR; r++)
+            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(iacc[r]), _mm256_set1_ps(d * xd[r][b]), acc[r]);
     }
 #pragma GCC unroll 4
     for (int r = 0; r < NR; r++) y[r * ldy] = hsum256(acc[r]);
