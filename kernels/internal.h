@@ -25,6 +25,12 @@ int sb_gemm_f32(const sb_kctx *ctx, float *Y, const float *X, const float *W, in
 int sb_gemm_half(const sb_kctx *ctx, float *Y, const float *X, const void *W, sb_type wt, int64_t m, int64_t n,
                  int64_t k);
 
+/* Re-reads SB_CPU_DISABLE (sb_cpu_has reads it once): for tests that hide CPU features. Each
+ * reload (the first read included) advances the generation, so that callers caching what
+ * sb_cpu_has answered know to ask again. */
+void sb_cpu_features_reload(void);
+int sb_cpu_features_generation(void);
+
 /* Threads to use for a context: n_threads <= 0 → all online processors; ref → 1. */
 int sb_kctx_threads(const sb_kctx *ctx);
 

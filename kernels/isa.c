@@ -1,5 +1,6 @@
 /* ISA levels: names, CPU support (CPUID through the compiler's cpu-feature builtins, which also
  * check that the OS saves the vector registers), and the default level for this process. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,15 +50,32 @@ int sb_isa_supported(sb_isa isa)
     }
 }
 
-/* Whether `feature` is named in SB_CPU_DISABLE (comma-separated): read on every call, so that a
- * test can hide a feature, run the fallback kernels and show it again. */
+/* SB_CPU_DISABLE (comma-separated feature names), read once: sb_cpu_has runs on every matmul,
+ * so the environment is not searched each time. Tests that change it call
+ * sb_cpu_features_reload. */
+static char disabled_list[256];
+static pthread_once_t disabled_once = PTHREAD_ONCE_INIT;
+
+static int features_generation;
+
+void sb_cpu_features_reload(void)
+{
+    const char *e = getenv("SB_CPU_DISABLE");
+    snprintf(disabled_list, sizeof disabled_list, "%s", e ? e : "");
+    __atomic_add_fetch(&features_generation, 1, __ATOMIC_RELEASE);
+}
+
+int sb_cpu_features_generation(void)
+{
+    return __atomic_load_n(&features_generation, __ATOMIC_ACQUIRE);
+}
+
 static int disabled(const char *feature)
 {
-    const char *list = getenv("SB_CPU_DISABLE");
+    pthread_once(&disabled_once, sb_cpu_features_reload);
     size_t n = strlen(feature);
-    for (const char *p = list; p && *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
+    for (const char *p = disabled_list; *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ','))
         if (strcspn(p, ",") == n && !strncmp(p, feature, n)) return 1;
-    }
     return 0;
 }
 

@@ -88,7 +88,8 @@ int sb_isa_supported(sb_isa isa);
 /* Whether this CPU has one feature beyond what a level guarantees: "avx2", "fma", "f16c",
  * "avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512vnni", "avx512bf16", "avx512vbmi", "gfni",
  * "avxvnni" (x86), "neon", "dotprod" (aarch64). 1 or 0; unknown names are 0. SB_CPU_DISABLE=a,b
- * in the environment hides features (the kernels then use their fallbacks: for tests). */
+ * in the environment (read at the first call) hides features: the kernels then use their
+ * fallbacks. */
 int sb_cpu_has(const char *feature);
 /* The best supported level, unless SB_ISA=ref|avx2|avx512|neon in the environment forces one
  * (a forced level the CPU lacks falls back to the best supported and says so on stderr once). */

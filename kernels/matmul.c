@@ -230,12 +230,33 @@ static const kernel_entry kernel_table[] = {
     {SB_ISA_REF, SB_TYPE_F32, FEAT_NONE, 0, SB_ACT_F32, NULL, NULL, NULL}, /* sentinel, never matched */
 };
 
+/* The FEAT_* bits this CPU has, through sb_cpu_has (so SB_CPU_DISABLE applies): probed on the
+ * first call and again after sb_cpu_features_reload, a bit test otherwise (this runs on every
+ * matmul). */
+static int cpu_features(void)
+{
+    static int mask = -1, generation = -1; /* relaxed atomics: racing callers store the same values */
+    int g = sb_cpu_features_generation();
+    int m0 = __atomic_load_n(&mask, __ATOMIC_RELAXED);
+    if (m0 < 0 || __atomic_load_n(&generation, __ATOMIC_RELAXED) != g) {
+        int m = FEAT_NONE;
+        static const struct { int bit; const char *name; } names[] = {
+            {FEAT_VNNI, "avx512vnni"}, {FEAT_BF16, "avx512bf16"}, {FEAT_VBMI, "avx512vbmi"},
+            {FEAT_GFNI, "gfni"},       {FEAT_DOTPROD, "dotprod"}, {FEAT_AVXVNNI, "avxvnni"},
+        };
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+            if (sb_cpu_has(names[i].name)) m |= names[i].bit;
+        __atomic_store_n(&generation, g, __ATOMIC_RELAXED);
+        __atomic_store_n(&mask, m, __ATOMIC_RELAXED);
+        return m;
+    }
+    return m0;
+}
+
 /* Whether the CPU has every feature bit in `needs`. */
 static int cpu_has(int needs)
 {
-    return (!(needs & FEAT_VNNI) || sb_cpu_has("avx512vnni")) && (!(needs & FEAT_BF16) || sb_cpu_has("avx512bf16")) &&
-           (!(needs & FEAT_VBMI) || sb_cpu_has("avx512vbmi")) && (!(needs & FEAT_GFNI) || sb_cpu_has("gfni")) &&
-           (!(needs & FEAT_DOTPROD) || sb_cpu_has("dotprod")) && (!(needs & FEAT_AVXVNNI) || sb_cpu_has("avxvnni"));
+    return (cpu_features() & needs) == needs;
 }
 
 static const kernel_entry *find_kernel(sb_isa isa, sb_type t, int64_t m)

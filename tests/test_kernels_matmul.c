@@ -263,8 +263,10 @@ static void test_matmul_fallback_kernels(void)
                 char what[64];
                 snprintf(what, sizeof what, " without %s", hidden[hi]);
                 setenv("SB_CPU_DISABLE", hidden[hi], 1);
+                sb_cpu_features_reload();
                 check_levels(t, x, w, want, m, n, k, 2, what);
                 unsetenv("SB_CPU_DISABLE");
+                sb_cpu_features_reload();
             }
             free(x), free(want);
         }
@@ -272,10 +274,14 @@ static void test_matmul_fallback_kernels(void)
     }
     /* the switch itself: listed names read as absent, and only whole names match */
     int had_avx2 = sb_cpu_has("avx2");
+    int cpu_gfni = sb_cpu_has("gfni");
     setenv("SB_CPU_DISABLE", "gfni,avx512vnni,avx2x", 1);
+    sb_cpu_features_reload();
     CHECK(!sb_cpu_has("avx512vnni") && !sb_cpu_has("gfni"));
     CHECK_EQ_INT(sb_cpu_has("avx2"), had_avx2);
     unsetenv("SB_CPU_DISABLE");
+    sb_cpu_features_reload();
+    CHECK_EQ_INT(sb_cpu_has("gfni"), cpu_gfni);
 }
 
 static void test_act_quantizers_match_ref(void)
