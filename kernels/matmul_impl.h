@@ -127,6 +127,7 @@ typedef struct sb_act {
     int8_t *quad_q;      /* m × k/128 × 128                                          */
     int32_t *quad_start; /* m × k/128 × 16                                           */
     float *quad_d;       /* m × k/128 × 16                                           */
+    void *mem;           /* the block the arrays above live in, when the call owns one */
 } sb_act;
 
 /* Decode streams (four per thread, see below): bytes ahead of its current position each stream
