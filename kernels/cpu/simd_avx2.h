@@ -33,6 +33,15 @@ static inline float vhmax(vf v)
     s = _mm_max_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
 }
+/* out[t] = the horizontal sum of a_t, four at once (see simd_avx512.h). */
+static inline void vhsum4(vf a0, vf a1, vf a2, vf a3, float out[4])
+{
+    __m256 t0 = _mm256_add_ps(_mm256_unpacklo_ps(a0, a1), _mm256_unpackhi_ps(a0, a1));
+    __m256 t1 = _mm256_add_ps(_mm256_unpacklo_ps(a2, a3), _mm256_unpackhi_ps(a2, a3));
+    __m256 u = _mm256_add_ps(_mm256_shuffle_ps(t0, t1, _MM_SHUFFLE(1, 0, 1, 0)),
+                             _mm256_shuffle_ps(t0, t1, _MM_SHUFFLE(3, 2, 3, 2)));
+    _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(u), _mm256_extractf128_ps(u, 1)));
+}
 static inline vf vsel_gt(vf a, vf b, vf fill, vf x) { return _mm256_blendv_ps(x, fill, _mm256_cmp_ps(a, b, _CMP_GT_OQ)); }
 static inline __m256i part_mask(int n) { return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)); }
 static inline vf vload_part(const float *p, int n) { return _mm256_maskload_ps(p, part_mask(n)); }

@@ -24,6 +24,17 @@ static inline vf vmax(vf a, vf b) { return _mm512_max_ps(a, b); }
 static inline vf vfma(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
 static inline float vhsum(vf v) { return _mm512_reduce_add_ps(v); }
 static inline float vhmax(vf v) { return _mm512_reduce_max_ps(v); }
+/* out[t] = the horizontal sum of a_t, four at once: pairs summed within 128-bit lanes, then the
+ * four lanes (a shuffle tree shared by the four sums instead of four separate reductions). */
+static inline void vhsum4(vf a0, vf a1, vf a2, vf a3, float out[4])
+{
+    __m512 t0 = _mm512_add_ps(_mm512_unpacklo_ps(a0, a1), _mm512_unpackhi_ps(a0, a1));
+    __m512 t1 = _mm512_add_ps(_mm512_unpacklo_ps(a2, a3), _mm512_unpackhi_ps(a2, a3));
+    __m512 u = _mm512_add_ps(_mm512_shuffle_ps(t0, t1, _MM_SHUFFLE(1, 0, 1, 0)),
+                             _mm512_shuffle_ps(t0, t1, _MM_SHUFFLE(3, 2, 3, 2)));
+    __m256 h = _mm256_add_ps(_mm512_castps512_ps256(u), _mm512_extractf32x8_ps(u, 1));
+    _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1)));
+}
 /* (a > b) ? fill : x, lane by lane */
 static inline vf vsel_gt(vf a, vf b, vf fill, vf x)
 {

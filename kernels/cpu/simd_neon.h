@@ -21,6 +21,11 @@ static inline vf vmax(vf a, vf b) { return vmaxq_f32(a, b); }
 static inline vf vfma(vf a, vf b, vf c) { return vfmaq_f32(c, a, b); } /* a·b + c */
 static inline float vhsum(vf v) { return vaddvq_f32(v); }
 static inline float vhmax(vf v) { return vmaxvq_f32(v); }
+/* out[t] = the horizontal sum of a_t, four at once (pairwise adds) */
+static inline void vhsum4(vf a0, vf a1, vf a2, vf a3, float out[4])
+{
+    vst1q_f32(out, vpaddq_f32(vpaddq_f32(a0, a1), vpaddq_f32(a2, a3)));
+}
 static inline vf vsel_gt(vf a, vf b, vf fill, vf x) { return vbslq_f32(vcgtq_f32(a, b), fill, x); }
 /* no masked loads on NEON: the first n (< 4) lanes through a zeroed copy */
 static inline vf vload_part(const float *p, int n)
