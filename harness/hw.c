@@ -261,24 +261,36 @@ static size_t last_level_cache_bytes(void)
 
 /* Compute peak over `threads` threads, in G operations per second: FP32 FMAs (2 flops each;
  * avx512 or avx2 loop) or, with int8 set, vpdpbusd int8 multiply-adds (2 ops each). Each thread
- * runs the loop; the slowest thread's time bounds the aggregate rate. Best of 4 after a first
- * repetition that ramps the clock. */
-static double peak_gops(int threads, int avx512, int int8)
+ * runs the loop; the slowest thread's time bounds the aggregate rate (cpu_time with one thread:
+ * the thread's CPU time instead of the wall clock). Best of 4 after a first repetition that
+ * ramps the clock. */
+static double peak_gops_clock(int threads, int avx512, int int8, int cpu_time)
 {
+    double (*now)(void) = cpu_time && threads == 1 ? sb_thread_cpu_time_s : sb_now_s;
     const int64_t iters = int8 ? 10 * 1000 * 1000 : 20 * 1000 * 1000;
     const double ops_per_thread =
         int8 ? (double)iters * SB_VNNI_CHAINS * 16 * 4 * 2 : (double)iters * SB_FMA_CHAINS * (avx512 ? 16 : 8) * 2;
     double best = 0;
     volatile float sink = 0;
     for (int rep = 0; rep < 5; rep++) {
-        double t0 = sb_now_s();
+        double t0 = now();
 #pragma omp parallel num_threads(threads) reduction(+ : sink)
         sink += int8 ? (float)sb_vnni_loop_avx512(iters) : avx512 ? sb_fma_loop_avx512(iters) : sb_fma_loop_avx2(iters);
-        double g = ops_per_thread * threads / (sb_now_s() - t0) * 1e-9;
+        double g = ops_per_thread * threads / (now() - t0) * 1e-9;
         if (rep > 0 && g > best) best = g;
     }
     (void)sink;
     return best;
+}
+
+static double peak_gops(int threads, int avx512, int int8)
+{
+    return peak_gops_clock(threads, avx512, int8, 0);
+}
+
+double sb_hw_fma_peak_gflops(int threads, int avx512, int cpu_time)
+{
+    return peak_gops_clock(threads < 1 ? 1 : threads, avx512, 0, cpu_time);
 }
 
 static float *alloc_big(size_t bytes)

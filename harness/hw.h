@@ -22,6 +22,10 @@ typedef struct sb_ceilings {
 
 /* Measures the ceilings in a few seconds (n_threads <= 0: all cores). 0 on success. */
 int sb_hw_measure_ceilings(int n_threads, sb_ceilings *out);
+/* The FP32 FMA peak alone (the loop sb_hw_measure_ceilings uses), GFLOP/s over `threads`
+ * threads, 512-bit (avx512) or 256-bit vectors; cpu_time with one thread: per second of that
+ * thread's CPU time, for figures taken on a shared machine. The caller checks the ISA. */
+double sb_hw_fma_peak_gflops(int threads, int avx512, int cpu_time);
 /* The whole probe as a JSON object (the results' "machine" section). measure=0 skips the
  * ceilings (--quick). Never fails: what cannot be probed is marked as such. */
 cJSON *sb_hw_probe_json(int measure, int n_threads);

@@ -8,8 +8,9 @@
  *   - with N threads (default 2), wall clock: median and best of the repetitions;
  *   - with 1 thread, the thread's CPU time (best): on a machine shared with other jobs this
  *     counts only the time the kernel ran, so the ratio is stable when wall clock is not.
- * The FMA peak is measured in the same run by a loop of 12 independent FMA chains per thread at
- * the vector width of the level (wall clock for N threads, CPU time for 1). Nothing here asserts
+ * The FMA peak is measured in the same run by the harness's loop (`slmbench hw`'s, 12 independent
+ * FMA chains per thread) at the vector width of the level (wall clock for N threads, CPU time
+ * for 1). Nothing here asserts
  * a time; the figures are printed.
  *
  * On cores shared with other jobs, libgomp's default spin-waiting at the end of each parallel
@@ -18,7 +19,6 @@
  * OpenBLAS's own thread pool is not affected by it.
  */
 #include <cblas.h>
-#include <immintrin.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -26,6 +26,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "harness/hw.h"
 #include "harness/measure.h"
 #include "kernels/internal.h"
 
@@ -40,79 +41,6 @@ static void idle_pause(void)
 {
     struct timespec ts = {0, 150 * 1000 * 1000};
     nanosleep(&ts, NULL);
-}
-
-/* 12 independent chains of FMAs per thread; returns GFLOP/s over all threads (for one thread,
- * per second of its CPU time). */
-__attribute__((target("avx512f,fma"))) static double fma_loop_512(int threads, long iters)
-{
-    double t0 = threads == 1 ? sb_thread_cpu_time_s() : sb_now_s();
-    float sink = 0;
-#pragma omp parallel num_threads(threads) reduction(+ : sink)
-    {
-        __m512 b = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
-        /* distinct starting values, or the compiler merges the identical chains into one */
-        __m512 a0 = _mm512_set1_ps(1), a1 = _mm512_set1_ps(2), a2 = _mm512_set1_ps(3), a3 = _mm512_set1_ps(4),
-               a4 = _mm512_set1_ps(5), a5 = _mm512_set1_ps(6), a6 = _mm512_set1_ps(7), a7 = _mm512_set1_ps(8),
-               a8 = _mm512_set1_ps(9), a9 = _mm512_set1_ps(10), a10 = _mm512_set1_ps(11), a11 = _mm512_set1_ps(12);
-        for (long i = 0; i < iters; i++) {
-            a0 = _mm512_fmadd_ps(a0, b, c); a1 = _mm512_fmadd_ps(a1, b, c);
-            a2 = _mm512_fmadd_ps(a2, b, c); a3 = _mm512_fmadd_ps(a3, b, c);
-            a4 = _mm512_fmadd_ps(a4, b, c); a5 = _mm512_fmadd_ps(a5, b, c);
-            a6 = _mm512_fmadd_ps(a6, b, c); a7 = _mm512_fmadd_ps(a7, b, c);
-            a8 = _mm512_fmadd_ps(a8, b, c); a9 = _mm512_fmadd_ps(a9, b, c);
-            a10 = _mm512_fmadd_ps(a10, b, c); a11 = _mm512_fmadd_ps(a11, b, c);
-        }
-        __m512 s = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)),
-                                 _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7)));
-        s = _mm512_add_ps(s, _mm512_add_ps(_mm512_add_ps(a8, a9), _mm512_add_ps(a10, a11)));
-        sink += _mm512_reduce_add_ps(s);
-    }
-    double t = (threads == 1 ? sb_thread_cpu_time_s() : sb_now_s()) - t0;
-    if (sink == 12345.0f) printf(" ");
-    return 2.0 * 16 * 12 * (double)iters * threads / t / 1e9;
-}
-
-__attribute__((target("avx2,fma"))) static double fma_loop_256(int threads, long iters)
-{
-    double t0 = threads == 1 ? sb_thread_cpu_time_s() : sb_now_s();
-    float sink = 0;
-#pragma omp parallel num_threads(threads) reduction(+ : sink)
-    {
-        __m256 b = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
-        /* distinct starting values, or the compiler merges the identical chains into one */
-        __m256 a0 = _mm256_set1_ps(1), a1 = _mm256_set1_ps(2), a2 = _mm256_set1_ps(3), a3 = _mm256_set1_ps(4),
-               a4 = _mm256_set1_ps(5), a5 = _mm256_set1_ps(6), a6 = _mm256_set1_ps(7), a7 = _mm256_set1_ps(8),
-               a8 = _mm256_set1_ps(9), a9 = _mm256_set1_ps(10), a10 = _mm256_set1_ps(11), a11 = _mm256_set1_ps(12);
-        for (long i = 0; i < iters; i++) {
-            a0 = _mm256_fmadd_ps(a0, b, c); a1 = _mm256_fmadd_ps(a1, b, c);
-            a2 = _mm256_fmadd_ps(a2, b, c); a3 = _mm256_fmadd_ps(a3, b, c);
-            a4 = _mm256_fmadd_ps(a4, b, c); a5 = _mm256_fmadd_ps(a5, b, c);
-            a6 = _mm256_fmadd_ps(a6, b, c); a7 = _mm256_fmadd_ps(a7, b, c);
-            a8 = _mm256_fmadd_ps(a8, b, c); a9 = _mm256_fmadd_ps(a9, b, c);
-            a10 = _mm256_fmadd_ps(a10, b, c); a11 = _mm256_fmadd_ps(a11, b, c);
-        }
-        __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)),
-                                 _mm256_add_ps(_mm256_add_ps(a4, a5), _mm256_add_ps(a6, a7)));
-        s = _mm256_add_ps(s, _mm256_add_ps(_mm256_add_ps(a8, a9), _mm256_add_ps(a10, a11)));
-        float tmp[8];
-        _mm256_storeu_ps(tmp, s);
-        for (int i = 0; i < 8; i++) sink += tmp[i];
-    }
-    double t = (threads == 1 ? sb_thread_cpu_time_s() : sb_now_s()) - t0;
-    if (sink == 12345.0f) printf(" ");
-    return 2.0 * 8 * 12 * (double)iters * threads / t / 1e9;
-}
-
-/* Best of 5 runs of ~0.1 s: the peak is a ceiling, so the best run is the estimate. */
-static double fma_peak(sb_isa isa, int threads)
-{
-    double best = 0;
-    for (int r = 0; r < 5; r++) {
-        double g = isa == SB_ISA_AVX512 ? fma_loop_512(threads, 10000000) : fma_loop_256(threads, 10000000);
-        if (g > best) best = g;
-    }
-    return best;
 }
 
 static void usage(void)
@@ -146,10 +74,11 @@ int main(int argc, char **argv)
         }
     }
     if (threads < 1 || reps < 1 || isa == SB_ISA_REF) { usage(); return 2; }
-    double peak = fma_peak(isa, threads), peak1 = fma_peak(isa, 1);
+    double peak = sb_hw_fma_peak_gflops(threads, isa == SB_ISA_AVX512, 0);
+    double peak1 = sb_hw_fma_peak_gflops(1, isa == SB_ISA_AVX512, 1);
     printf("F32 GEMM, Y = X*W^T (cblas_sgemm RowMajor NoTrans x Trans), %s, %d reps per figure, "
            "alternating blocks of 2\n", sb_isa_name(isa), reps);
-    printf("FMA peak (%d-bit, 12 chains/thread, best of 5): %d threads %.1f GFLOP/s wall; 1 thread "
+    printf("FMA peak (%d-bit, 12 chains/thread, best of 4): %d threads %.1f GFLOP/s wall; 1 thread "
            "%.1f GFLOP/s per CPU-second\n", isa == SB_ISA_AVX512 ? 512 : 256, threads, peak, peak1);
     printf("%5s | %-44s | %-44s | %-30s\n", "", "threads=N, wall clock, median (best)", "",
            "1 thread, thread CPU time, best");
@@ -223,6 +152,7 @@ int main(int argc, char **argv)
         free(X); free(W); free(Y); free(Yb); free(to); free(tb);
     }
     printf("FMA peak again after the runs: %.1f GFLOP/s (%d threads), %.1f (1 thread, CPU time)\n",
-           fma_peak(isa, threads), threads, fma_peak(isa, 1));
+           sb_hw_fma_peak_gflops(threads, isa == SB_ISA_AVX512, 0), threads,
+           sb_hw_fma_peak_gflops(1, isa == SB_ISA_AVX512, 1));
     return 0;
 }
