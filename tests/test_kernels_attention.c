@@ -104,6 +104,23 @@ static void test_attention_odd_shapes(void)
     check_case(params(10, 58, 68, 2, 2, 64), &seed);
 }
 
+/* Decode and short prefill (the keys-in-lanes path) at the GQA ratios of real models (3:
+ * SmolLM2/Llama-3.2-3B, 7: Qwen2.5-0.5B, 8: TinyLlama), whose heads are taken up to four at a time
+ * sharing each K/V load, at head sizes that are and are not a multiple of four vectors
+ * (48, 80: a tail of one to three vectors read in place). m = 2 gives two queries per group with
+ * different key limits; the caches span several 64-key tiles so the next-tile prefetch runs. */
+static void test_attention_gqa_groups(void)
+{
+    static const int ratios[] = {3, 7, 8};
+    static const int dims[] = {48, 64, 80, 128};
+    uint64_t seed = 33;
+    for (int r = 0; r < 3 && !test_failed_now(); r++)
+        for (int d = 0; d < 4; d++) {
+            int64_t m = d % 2 ? 2 : 1, n_kv = 130 + 61 * d;
+            check_case(params(m, n_kv - m, n_kv, 2 * ratios[r], 2, dims[d]), &seed);
+        }
+}
+
 /* Large scores (peaked softmax) must stay finite and match. */
 static void test_attention_large_scores(void)
 {
@@ -138,6 +155,7 @@ int main(void)
     RUN(test_attention_decode_lengths);
     RUN(test_attention_prefill);
     RUN(test_attention_odd_shapes);
+    RUN(test_attention_gqa_groups);
     RUN(test_attention_large_scores);
     return test_finish();
 }

@@ -10,7 +10,7 @@
 #include "kernels/ops_impl.h"
 #include "kernels/cpu/simd_avx2.h"
 
-enum { ATT_NV = 3, ATT_MRK = 4, ATT_MRD = 4 };
+enum { ATT_NV = 3, ATT_MRK = 4, ATT_MRD = 4, ATT_GR = 2 };
 #include "kernels/cpu/attention_body.h"
 
 int sb_attention_avx2(float *out, const float *Q, const void *K, const void *V,

@@ -10,7 +10,7 @@
 #include "kernels/ops_impl.h"
 #include "kernels/cpu/simd_avx512.h"
 
-enum { ATT_NV = 3, ATT_MRK = 8, ATT_MRD = 8 };
+enum { ATT_NV = 3, ATT_MRK = 8, ATT_MRD = 8, ATT_GR = 4 };
 #include "kernels/cpu/attention_body.h"
 
 int sb_attention_avx512(float *out, const float *Q, const void *K, const void *V,

@@ -10,7 +10,7 @@
 #include "kernels/ops_impl.h"
 #include "kernels/cpu/simd_neon.h"
 
-enum { ATT_NV = 4, ATT_MRK = 4, ATT_MRD = 4 };
+enum { ATT_NV = 4, ATT_MRK = 4, ATT_MRD = 4, ATT_GR = 4 };
 #include "kernels/cpu/attention_body.h"
 
 int sb_attention_neon(float *out, const float *Q, const void *K, const void *V, const sb_attn_params *p,
