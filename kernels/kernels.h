@@ -110,6 +110,21 @@ typedef struct sb_kctx {
 int sb_matmul(const sb_kctx *ctx, float *Y, const float *X, const void *W, sb_type wtype,
               int64_t m, int64_t n, int64_t k);
 
+/* Several products of one X: Y_i[m×n_i] = X[m×k] · W_iᵀ for i < count (count <= SB_MATMUL_PARTS),
+ * e.g. a layer's q, k and v projections. Results equal count sb_matmul calls bit for bit; in
+ * decode (m <= 4) they run as one job: X is prepared once per activation format and the threads
+ * share out the rows of all the weights in one parallel region, with one join instead of count.
+ * No Y_i may alias X or another Y_i. Errors as sb_matmul, checked for every part before any runs. */
+enum { SB_MATMUL_PARTS = 4 };
+typedef struct sb_matmul_part {
+    float *Y;
+    const void *W;
+    sb_type wtype;
+    int64_t n;
+} sb_matmul_part;
+int sb_matmul_multi(const sb_kctx *ctx, const float *X, int64_t m, int64_t k, const sb_matmul_part *parts,
+                    int count);
+
 /* Causal scaled-dot-product attention with grouped-query heads.
  *   Q   [m][n_head][head_dim] f32: queries at positions pos .. pos+m-1
  *   K,V [n_kv][n_kv_head][head_dim] in kv_type (f32 or f16): the cache, position-major; n_kv >= pos+m

@@ -307,8 +307,11 @@ static void act_cache_key_init(void)
 
 /* Fill the sb_act arrays X needs for `kind`, threads splitting the rows. `simd`: use the AVX2
  * activation quantizers (same results as the reference ones, only faster). All arrays come from
- * one block (a->mem when owned, else the thread's cache), each 64-byte aligned. */
-static int prepare_act(sb_act *a, sb_act_kind kind, const float *X, int64_t m, int64_t k, int nt, int simd)
+ * one block (a->mem when owned, else the thread's cache), each 64-byte aligned. slot < 0: the
+ * whole cache; slot 0 .. SB_MATMUL_PARTS-1: its share of it, so that the activations of one
+ * sb_matmul_multi call can live side by side. */
+static int prepare_act(sb_act *a, sb_act_kind kind, const float *X, int64_t m, int64_t k, int nt, int simd,
+                       int slot)
 {
     memset(a, 0, sizeof *a);
     a->k = k;
@@ -337,14 +340,15 @@ static int prepare_act(sb_act *a, sb_act_kind kind, const float *X, int64_t m, i
     }
     for (int i = 0; i < N_ARRAYS; i++) off[i] = total, total += (bytes[i] + 63) / 64 * 64;
     char *base;
-    if (total <= ACT_CACHE_BYTES) {
+    const size_t share = slot < 0 ? ACT_CACHE_BYTES : ACT_CACHE_BYTES / SB_MATMUL_PARTS;
+    if (total <= share) {
         if (!act_cache) {
             act_cache = aligned_alloc(64, ACT_CACHE_BYTES);
             if (!act_cache) return SB_KERR_NOMEM;
             pthread_once(&act_cache_once, act_cache_key_init);
             pthread_setspecific(act_cache_key, act_cache);
         }
-        base = act_cache;
+        base = (char *)act_cache + (slot < 0 ? 0 : (size_t)slot * share);
     } else {
         a->mem = aligned_alloc(64, total);
         if (!a->mem) return SB_KERR_NOMEM;
@@ -473,11 +477,57 @@ static void rowdot4_chunked(const kernel_entry *e, int64_t chunk, const uint8_t 
     }
 }
 
+/* Decode (m <= SB_MR): each weight row read once. Several streams per thread: this machine's
+ * memory needs them to reach its bandwidth (2 threads: one stream each reads ~16 GB/s, four
+ * ~27). A four-row kernel (m = 1) reads rows a quarter of the matrix apart; a two-row kernel
+ * rows half of it apart. A plan cuts the rows into q steps of `streams` rows; the caller's loop
+ * over the steps is the parallel one. */
+typedef struct decode_plan {
+    const kernel_entry *e;
+    const sb_act *act;
+    const uint8_t *w;
+    size_t wrow_bytes;
+    float *Y;
+    int64_t m, n, q, chunk;
+    int streams;
+} decode_plan;
+
+static decode_plan plan_decode(const kernel_entry *e, const sb_act *act, float *Y, const void *W, int64_t m,
+                               int64_t n, int64_t k, size_t wrow_bytes)
+{
+    decode_plan d = {e, act, W, wrow_bytes, Y, m, n, 0, 0, 1};
+    int has4 = m == 1 && e->dot4;
+    d.chunk = m == 1 && !has4 && k >= 2 * DECODE_CHUNK ? decode_chunk(e->type, k) : 0;
+    d.streams = has4 || d.chunk ? 4 : e->dot2 ? 2 : 1;
+    d.q = (n + d.streams - 1) / d.streams;
+    return d;
+}
+
+/* Step j < d->q: rows j, j + q, j + 2q, ... */
+static void decode_step(const decode_plan *d, int64_t j)
+{
+    const kernel_entry *e = d->e;
+    const int64_t m = d->m, n = d->n, q = d->q;
+    const int streams = d->streams;
+    const uint8_t *w = d->w + (size_t)j * d->wrow_bytes;
+    if (j + (streams - 1) * q < n && streams > 1) {
+        float ys[4 * SB_MR];
+        if (m == 1 && e->dot4) e->dot4(w, (size_t)q * d->wrow_bytes, d->act, ys);
+        else if (d->chunk) rowdot4_chunked(e, d->chunk, w, (size_t)q * d->wrow_bytes, d->act, ys);
+        else e->dot2(w, (size_t)q * d->wrow_bytes, d->act, 0, (int)m, ys, streams);
+        for (int64_t r = 0; r < m; r++)
+            for (int c = 0; c < streams; c++) d->Y[r * n + j + c * q] = ys[r * streams + c];
+    } else {
+        for (int64_t jj = j; jj < n; jj += q)
+            e->dot(d->w + (size_t)jj * d->wrow_bytes, d->act, 0, (int)m, d->Y + jj, n);
+    }
+}
+
 static int matmul_kernel(const kernel_entry *e, float *Y, const float *X, const void *W, int64_t m,
                          int64_t n, int64_t k, size_t wrow_bytes, int nt)
 {
     sb_act act;
-    int st = prepare_act(&act, e->act, X, m, k, nt, e->isa == SB_ISA_AVX2 || e->isa == SB_ISA_AVX512);
+    int st = prepare_act(&act, e->act, X, m, k, nt, e->isa == SB_ISA_AVX2 || e->isa == SB_ISA_AVX512, -1);
     if (st != SB_KOK) {
         free_act(&act);
         return st;
@@ -487,29 +537,12 @@ static int matmul_kernel(const kernel_entry *e, float *Y, const float *X, const 
     sb_rowdot_fn dot = e->dot;
     sb_rowdot2_fn dot2 = e->dot2;
     if (m <= SB_MR) {
-        /* Decode: each weight row read once. Several streams per thread: this machine's memory
-         * needs them to reach its bandwidth (2 threads: one stream each reads ~16 GB/s, four
-         * ~27). A four-row kernel (m = 1) reads rows a quarter of the matrix apart; a two-row
-         * kernel rows half of it apart. Guided chunks: big ones first (few hand-offs: a small
-         * model's 576-wide matvec took 20 µs with chunks of 8 rows, 15 with guided), shrinking
-         * so that a thread the OS descheduled on a shared machine does not hold up the call. */
-        sb_rowdot4_fn dot4 = m == 1 ? e->dot4 : NULL;
-        int64_t chunk = m == 1 && !dot4 && k >= 2 * DECODE_CHUNK ? decode_chunk(e->type, k) : 0;
-        int streams = dot4 || chunk ? 4 : dot2 ? 2 : 1;
-        int64_t q = (n + streams - 1) / streams;
+        /* Guided chunks: big ones first (few hand-offs: a small model's 576-wide matvec took
+         * 20 µs with chunks of 8 rows, 15 with guided), shrinking so that a thread the OS
+         * descheduled on a shared machine does not hold up the call. */
+        decode_plan d = plan_decode(e, &act, Y, W, m, n, k, wrow_bytes);
         #pragma omp parallel for if (nt > 1) num_threads(nt) schedule(guided, 4)
-        for (int64_t j = 0; j < q; j++) {
-            if (j + (streams - 1) * q < n && streams > 1) {
-                float ys[4 * SB_MR];
-                if (dot4) dot4(w + (size_t)j * wrow_bytes, (size_t)q * wrow_bytes, &act, ys);
-                else if (chunk) rowdot4_chunked(e, chunk, w + (size_t)j * wrow_bytes, (size_t)q * wrow_bytes, &act, ys);
-                else dot2(w + (size_t)j * wrow_bytes, (size_t)q * wrow_bytes, &act, 0, (int)m, ys, streams);
-                for (int64_t r = 0; r < m; r++)
-                    for (int c = 0; c < streams; c++) Y[r * n + j + c * q] = ys[r * streams + c];
-            } else {
-                for (int64_t jj = j; jj < n; jj += q) dot(w + (size_t)jj * wrow_bytes, &act, 0, (int)m, Y + jj, n);
-            }
-        }
+        for (int64_t j = 0; j < d.q; j++) decode_step(&d, j);
     } else {
         #pragma omp parallel for if (nt > 1) num_threads(nt) schedule(dynamic, 1)
         for (int64_t t = 0; t < n_tiles; t++) {
@@ -544,7 +577,7 @@ static int matmul_qgemm(const sb_qgemm_kernel *qk, float *Y, const float *X, con
 {
     sb_act act;
     sb_act_kind kind = (t == SB_TYPE_Q4_0 || t == SB_TYPE_Q8_0) ? SB_ACT_Q8_0 : SB_ACT_Q8_K;
-    int st = prepare_act(&act, kind, X, m, k, nt, 1);
+    int st = prepare_act(&act, kind, X, m, k, nt, 1, -1);
     if (st == SB_KOK) st = sb_qgemm(qk, Y, &act, W, t, m, n, wrow_bytes, nt);
     free_act(&act);
     return st;
@@ -560,26 +593,41 @@ static int matmul_qgemm(const sb_qgemm_kernel *qk, float *Y, const float *X, con
  * SB_KERR_SHAPE when k is not a multiple of the format's block; SB_KERR_UNSUPPORTED for a level
  * this CPU cannot run), then runs ctx->isa's kernel for the format, falling back to a lower
  * level where a level has none. */
-int sb_matmul(const sb_kctx *ctx, float *Y, const float *X, const void *W, sb_type wtype, int64_t m,
-              int64_t n, int64_t k)
+/* The argument checks of sb_matmul; *wrow_bytes: bytes per weight row. */
+static int check_matmul(const sb_kctx *ctx, const float *Y, const float *X, const void *W, sb_type wtype,
+                        int64_t m, int64_t n, int64_t k, size_t *wrow_bytes)
 {
     if (!ctx || !Y || !X || !W || m < 0 || n < 0 || k < 0) return SB_KERR_ARG;
     if ((unsigned)ctx->isa >= SB_ISA_COUNT || !sb_type_is_weight_format(wtype)) return SB_KERR_ARG;
-    size_t wrow_bytes, wbytes, xbytes, ybytes;
-    int st = sb_row_bytes(wtype, k, &wrow_bytes);
+    size_t wbytes, xbytes, ybytes;
+    int st = sb_row_bytes(wtype, k, wrow_bytes);
     if (st != SB_KOK) return st;
-    if (__builtin_mul_overflow((size_t)n, wrow_bytes, &wbytes) ||
+    if (__builtin_mul_overflow((size_t)n, *wrow_bytes, &wbytes) ||
         __builtin_mul_overflow((size_t)m, (size_t)k * sizeof(float), &xbytes) ||
         __builtin_mul_overflow((size_t)m, (size_t)n * sizeof(float), &ybytes) || (size_t)k > SIZE_MAX / 8 ||
         (size_t)n > SIZE_MAX / 8)
         return SB_KERR_ARG;
+    if (ctx->isa != SB_ISA_REF && !sb_isa_supported(ctx->isa)) return SB_KERR_UNSUPPORTED;
+    return SB_KOK;
+}
+
+/* Y[m×n] = X[m×k]·Wᵀ (see kernels.h). Validates arguments (SB_KERR_ARG for NULL pointers,
+ * negative sizes, sizes whose products overflow, an unknown ISA level or a non-weight format;
+ * SB_KERR_SHAPE when k is not a multiple of the format's block; SB_KERR_UNSUPPORTED for a level
+ * this CPU cannot run), then runs ctx->isa's kernel for the format, falling back to a lower
+ * level where a level has none. */
+int sb_matmul(const sb_kctx *ctx, float *Y, const float *X, const void *W, sb_type wtype, int64_t m,
+              int64_t n, int64_t k)
+{
+    size_t wrow_bytes;
+    int st = check_matmul(ctx, Y, X, W, wtype, m, n, k, &wrow_bytes);
+    if (st != SB_KOK) return st;
     if (m == 0 || n == 0) return SB_KOK;
     if (k == 0) {
-        memset(Y, 0, ybytes);
+        memset(Y, 0, (size_t)m * (size_t)n * sizeof(float));
         return SB_KOK;
     }
     if (ctx->isa == SB_ISA_REF) return matmul_ref(Y, X, W, wtype, m, n, k, wrow_bytes);
-    if (!sb_isa_supported(ctx->isa)) return SB_KERR_UNSUPPORTED;
     int nt = sb_kctx_threads(ctx);
     /* Small products (a tiny model's layers) cost less than waking a thread team: one thread. */
     if ((double)m * (double)n * (double)k < SMALL_WORK) nt = 1;
@@ -591,4 +639,63 @@ int sb_matmul(const sb_kctx *ctx, float *Y, const float *X, const void *W, sb_ty
     const kernel_entry *e = find_kernel(ctx->isa, wtype, m);
     if (!e) return matmul_ref(Y, X, W, wtype, m, n, k, wrow_bytes);
     return matmul_kernel(e, Y, X, W, m, n, k, wrow_bytes, nt);
+}
+
+/* Several weights times one X (see kernels.h). In decode every part whose sb_matmul would take
+ * the row-dot path (matmul_kernel with m <= SB_MR) joins one parallel loop over the steps of
+ * all their plans; X is prepared once per activation kind. Anything else (prefill, the ref
+ * level, a format without a kernel) is done part by part with sb_matmul. */
+int sb_matmul_multi(const sb_kctx *ctx, const float *X, int64_t m, int64_t k, const sb_matmul_part *parts,
+                    int count)
+{
+    if (!parts || count < 0 || count > SB_MATMUL_PARTS) return SB_KERR_ARG;
+    size_t wrow_bytes[SB_MATMUL_PARTS];
+    for (int i = 0; i < count; i++) {
+        int st = check_matmul(ctx, parts[i].Y, X, parts[i].W, parts[i].wtype, m, parts[i].n, k, &wrow_bytes[i]);
+        if (st != SB_KOK) return st;
+    }
+    const kernel_entry *e[SB_MATMUL_PARTS];
+    int fused = count > 1 && m >= 1 && m <= SB_MR && k > 0 && ctx->isa != SB_ISA_REF;
+    double work = 0;
+    for (int i = 0; fused && i < count; i++) {
+        e[i] = parts[i].wtype == SB_TYPE_F32 && m > 1 ? NULL : find_kernel(ctx->isa, parts[i].wtype, m);
+        fused = e[i] != NULL;
+        work += (double)m * (double)parts[i].n * (double)k;
+    }
+    if (!fused) {
+        for (int i = 0; i < count; i++) {
+            int st = sb_matmul(ctx, parts[i].Y, X, parts[i].W, parts[i].wtype, m, parts[i].n, k);
+            if (st != SB_KOK) return st;
+        }
+        return SB_KOK;
+    }
+    int nt = work < SMALL_WORK ? 1 : sb_kctx_threads(ctx);
+    /* one prepared X per activation kind, in slot i of the first part i that needs it */
+    sb_act act[SB_MATMUL_PARTS];
+    int act_of[SB_MATMUL_PARTS], n_act = 0, st = SB_KOK;
+    for (int i = 0; i < count && st == SB_KOK; i++) {
+        act_of[i] = -1;
+        for (int j = 0; j < i; j++)
+            if (e[j]->act == e[i]->act) act_of[i] = act_of[j];
+        if (act_of[i] >= 0) continue;
+        st = prepare_act(&act[n_act], e[i]->act, X, m, k, nt, e[i]->isa == SB_ISA_AVX2 || e[i]->isa == SB_ISA_AVX512,
+                         n_act);
+        act_of[i] = n_act++;
+    }
+    if (st == SB_KOK) {
+        decode_plan d[SB_MATMUL_PARTS];
+        int64_t first[SB_MATMUL_PARTS + 1] = {0}; /* part i owns steps first[i] .. first[i+1]-1 */
+        for (int i = 0; i < count; i++) {
+            d[i] = plan_decode(e[i], &act[act_of[i]], parts[i].Y, parts[i].W, m, parts[i].n, k, wrow_bytes[i]);
+            first[i + 1] = first[i] + d[i].q;
+        }
+        #pragma omp parallel for if (nt > 1) num_threads(nt) schedule(guided, 4)
+        for (int64_t j = 0; j < first[count]; j++) {
+            int i = 0;
+            while (j >= first[i + 1]) i++;
+            decode_step(&d[i], j - first[i]);
+        }
+    }
+    for (int i = 0; i < n_act; i++) free_act(&act[i]);
+    return st;
 }

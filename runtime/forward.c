@@ -114,6 +114,19 @@ static int matmul(const sb_kctx *kc, float *y, const float *x, const sb_weight *
     return sb_matmul(kc, y, x, w->data, w->type, m, w->rows, w->cols);
 }
 
+/* y_i[m×rows_i] = x · w_iᵀ for two or three weights of one input (q/k/v, gate/up; w3 may be
+ * NULL): one kernel job, so decode pays one thread hand-off and one preparation of x, not three. */
+static int matmul3(const sb_kctx *kc, const float *x, int64_t m, float *y1, const sb_weight *w1, float *y2,
+                   const sb_weight *w2, float *y3, const sb_weight *w3)
+{
+    const sb_matmul_part parts[3] = {
+        {y1, w1->data, w1->type, w1->rows},
+        {y2, w2->data, w2->type, w2->rows},
+        {y3, w3 ? w3->data : NULL, w3 ? w3->type : SB_TYPE_F32, w3 ? w3->rows : 0},
+    };
+    return sb_matmul_multi(kc, x, m, w1->cols, parts, w3 ? 3 : 2);
+}
+
 /* y[r] += b for each of m rows of n (qwen2's QKV biases). */
 static int add_bias(const sb_kctx *kc, float *y, const float *b, int64_t m, int64_t n)
 {
@@ -184,9 +197,7 @@ static int forward(sb_session *s, const int32_t *tokens, int64_t m, float *logit
 
         /* attention: q, k, v of every token of the batch */
         TRY(sb_rmsnorm(kc, s->xb, s->x, L->attn_norm, m, embd, p->rms_eps));
-        TRY(matmul(kc, s->q, s->xb, &L->wq, m));
-        TRY(matmul(kc, s->k, s->xb, &L->wk, m));
-        TRY(matmul(kc, s->v, s->xb, &L->wv, m));
+        TRY(matmul3(kc, s->xb, m, s->q, &L->wq, s->k, &L->wk, s->v, &L->wv));
         if (L->bq) TRY(add_bias(kc, s->q, L->bq, m, q_dim));
         if (L->bk) TRY(add_bias(kc, s->k, L->bk, m, kv_dim));
         if (L->bv) TRY(add_bias(kc, s->v, L->bv, m, kv_dim));
@@ -205,8 +216,7 @@ static int forward(sb_session *s, const int32_t *tokens, int64_t m, float *logit
 
         /* feed-forward (SwiGLU): x += W_down · (silu(W_gate · xb) * (W_up · xb)) */
         TRY(sb_rmsnorm(kc, s->xb, s->x, L->ffn_norm, m, embd, p->rms_eps));
-        TRY(matmul(kc, s->hb, s->xb, &L->w_gate, m));
-        TRY(matmul(kc, s->hb2, s->xb, &L->w_up, m));
+        TRY(matmul3(kc, s->xb, m, s->hb, &L->w_gate, s->hb2, &L->w_up, NULL, NULL));
         TRY(sb_silu_mul(kc, s->hb, s->hb, s->hb2, m * ff));
         TRY(matmul(kc, s->xb2, s->hb, &L->w_down, m));
         TRY(sb_add(kc, s->x, s->x, s->xb2, m * embd));

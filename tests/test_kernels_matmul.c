@@ -11,6 +11,7 @@
  * - ref vs f64 product of dequantized weights and exact X: f32/f16/bf16 1e-10 (f32
  *   accumulation); quantized formats 1e-4 (X quantized to 8 bits: NMSE ≈ (1/127)²/4·spread). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "kernels/kernels.h"
 #include "kernels/matmul_impl.h" /* white-box: the SIMD activation quantizers */
@@ -284,6 +285,74 @@ static void test_matmul_fallback_kernels(void)
     CHECK_EQ_INT(sb_cpu_has("gfni"), cpu_gfni);
 }
 
+/* sb_matmul_multi equals one sb_matmul per part bit for bit (the same kernel computes every
+ * element), at every level and thread count, for decode (m <= 4: one fused job, X prepared once
+ * per activation kind, kinds mixed within a call) and beyond (part by part); bad arguments in any
+ * part are refused before anything is written. */
+static void test_matmul_multi(void)
+{
+    static const struct { int64_t k; sb_type t[4]; int64_t n[4]; int count; } sets[] = {
+        {416, {SB_TYPE_Q4_0, SB_TYPE_Q8_0, SB_TYPE_Q4_0}, {67, 3, 17}, 3},
+        {768, {SB_TYPE_Q4_K, SB_TYPE_Q6_K, SB_TYPE_Q5_K, SB_TYPE_Q8_0}, {33, 1, 255, 31}, 4},
+        {768, {SB_TYPE_F16, SB_TYPE_F32, SB_TYPE_BF16}, {65, 7, 127}, 3},
+        {4096, {SB_TYPE_Q4_0, SB_TYPE_Q4_0}, {1024, 256}, 2}, /* above the one-thread size */
+    };
+    static const int64_t ms[] = {1, 3, 4, 9};
+    uint64_t seed = 17;
+    for (size_t si = 0; si < sizeof sets / sizeof sets[0] && !test_failed_now(); si++) {
+        const int64_t k = sets[si].k;
+        const int count = sets[si].count;
+        void *w[4];
+        for (int i = 0; i < count; i++) w[i] = make_weights(sets[si].t[i], sets[si].n[i], k, &seed);
+        for (size_t mi = 0; mi < sizeof ms / sizeof ms[0]; mi++) {
+            const int64_t m = ms[mi];
+            float *x = malloc((size_t)(m * k) * sizeof(float)), *got[4], *want[4];
+            test_fill_uniform(x, (size_t)(m * k), -1, 1, &seed);
+            sb_matmul_part parts[4];
+            for (int i = 0; i < count; i++) {
+                size_t ny = (size_t)(m * sets[si].n[i]);
+                got[i] = malloc(ny * sizeof(float));
+                want[i] = malloc(ny * sizeof(float));
+                parts[i] = (sb_matmul_part){got[i], w[i], sets[si].t[i], sets[si].n[i]};
+            }
+            for (int isa = 0; isa < SB_ISA_COUNT; isa++) {
+                if (!sb_isa_supported((sb_isa)isa)) continue;
+                for (int threads = 1; threads <= 2; threads++) {
+                    sb_kctx c = {(sb_isa)isa, threads};
+                    for (int i = 0; i < count; i++) {
+                        size_t ny = (size_t)(m * sets[si].n[i]);
+                        poison(got[i], ny);
+                        poison(want[i], ny);
+                        CHECK_EQ_INT(sb_matmul(&c, want[i], x, w[i], sets[si].t[i], m, sets[si].n[i], k), SB_KOK);
+                    }
+                    CHECK_EQ_INT(sb_matmul_multi(&c, x, m, k, parts, count), SB_KOK);
+                    for (int i = 0; i < count; i++) {
+                        size_t ny = (size_t)(m * sets[si].n[i]);
+                        CHECK_MSG(all_finite(got[i], ny) && !memcmp(got[i], want[i], ny * sizeof(float)),
+                                  "set %zu part %d (%s) m=%lld %s %d threads: differs from sb_matmul", si, i,
+                                  sb_type_name(sets[si].t[i]), (long long)m, sb_isa_name((sb_isa)isa), threads);
+                    }
+                }
+            }
+            /* a bad last part: refused, the first part's output untouched */
+            sb_kctx c = {sb_isa_default(), 2};
+            poison(got[0], (size_t)(m * sets[si].n[0]));
+            parts[count - 1].Y = NULL;
+            CHECK_EQ_INT(sb_matmul_multi(&c, x, m, k, parts, count), SB_KERR_ARG);
+            CHECK(isnan(got[0][0]));
+            for (int i = 0; i < count; i++) free(got[i]), free(want[i]);
+            free(x);
+        }
+        for (int i = 0; i < count; i++) free(w[i]);
+    }
+    sb_kctx c = {SB_ISA_REF, 1};
+    float x[32] = {0};
+    sb_matmul_part many[SB_MATMUL_PARTS + 1] = {{0}};
+    CHECK_EQ_INT(sb_matmul_multi(&c, x, 1, 32, many, SB_MATMUL_PARTS + 1), SB_KERR_ARG);
+    CHECK_EQ_INT(sb_matmul_multi(&c, x, 1, 32, NULL, 1), SB_KERR_ARG);
+    CHECK_EQ_INT(sb_matmul_multi(&c, x, 1, 32, many, 0), SB_KOK);
+}
+
 static void test_act_quantizers_match_ref(void)
 {
 #if defined(__x86_64__)
@@ -340,5 +409,6 @@ int main(void)
     RUN(test_matmul_levels_vs_ref);
     RUN(test_matmul_levels_larger);
     RUN(test_matmul_fallback_kernels);
+    RUN(test_matmul_multi);
     return test_finish();
 }
