@@ -50,50 +50,108 @@ static void *quantize_matrix(sb_type t, int64_t n, int64_t k, uint64_t *seed, si
 
 typedef struct timing3 { double dev, host, cpu; } timing3;
 
-/* Times Y = X·Wᵀ on the device (resident W) and on the CPU; medians in seconds. */
+/* One operation to time: rec records it into an open batch, cpu runs the CPU kernel. */
+typedef struct timed_op {
+    int (*rec)(sb_vk *vk, void *arg);
+    int (*cpu)(void *arg);
+    void *arg;
+} timed_op;
+
+/* Medians in seconds over reps calls after one warm-up call each: device timestamps, host time
+ * (record + submit + wait), and the CPU kernel. */
+static int time_op(sb_vk *vk, const timed_op *op, int reps, timing3 *out)
+{
+    double *v = calloc(3 * (size_t)reps, sizeof(double));
+    if (!v) return SB_KERR_NOMEM;
+    double *dv = v, *hv = v + reps, *cv = v + 2 * (size_t)reps;
+    int st = SB_KOK;
+    for (int r = 0; r <= reps && !st; r++) {
+        sb_vk_timing tm;
+        st = sb_vk_begin(vk);
+        if (!st) st = op->rec(vk, op->arg);
+        if (!st) st = sb_vk_submit(vk, &tm);
+        if (!st && r > 0) dv[r - 1] = tm.device_s, hv[r - 1] = tm.host_s;
+    }
+    for (int r = 0; r <= reps && !st; r++) {
+        double t0 = sb_now_s();
+        st = op->cpu(op->arg);
+        if (r > 0) cv[r - 1] = sb_now_s() - t0;
+    }
+    if (!st) *out = (timing3){sb_median(dv, reps), sb_median(hv, reps), sb_median(cv, reps)};
+    free(v);
+    return st;
+}
+
+/* Y = X·Wᵀ with W resident on the device */
+typedef struct matmul_case {
+    sb_type t;
+    int64_t m, n, k;
+    const void *W;
+    const float *X;
+    float *Y;
+    sb_vk_buf *bw, *bx, *by;
+} matmul_case;
+
+static int matmul_rec(sb_vk *vk, void *arg)
+{
+    matmul_case *c = arg;
+    return sb_vk_op_matmul(vk, (sb_vk_ref){c->by, 0}, (sb_vk_ref){c->bx, 0}, (sb_vk_ref){c->bw, 0}, c->t, c->m, c->n, c->k);
+}
+
+static int matmul_cpu(void *arg)
+{
+    matmul_case *c = arg;
+    sb_kctx cpu = {sb_isa_default(), 0};
+    return sb_matmul(&cpu, c->Y, c->X, c->W, c->t, c->m, c->n, c->k);
+}
+
 static int time_matmul(sb_vk *vk, sb_type t, int64_t m, int64_t n, int64_t k, int reps, timing3 *out, size_t *wbytes)
 {
     uint64_t seed = 1;
     size_t wb = 0;
+    matmul_case c = {t, m, n, k, NULL, NULL, NULL, NULL, NULL, NULL};
     void *W = quantize_matrix(t, n, k, &seed, &wb);
     float *X = malloc(sizeof(float) * (size_t)(m * k)), *Y = malloc(sizeof(float) * (size_t)(m * n));
-    if (!W || !X || !Y) return SB_KERR_NOMEM;
-    fill(X, (size_t)(m * k), &seed);
-    sb_vk_buf *bw = NULL, *bx = NULL, *by = NULL;
-    int st = sb_vk_buf_create(vk, wb, &bw);
-    if (!st) st = sb_vk_buf_create(vk, sizeof(float) * (size_t)(m * k), &bx);
-    if (!st) st = sb_vk_buf_create(vk, sizeof(float) * (size_t)(m * n), &by);
-    if (!st) st = sb_vk_buf_upload(vk, bw, 0, W, wb);
-    if (!st) st = sb_vk_buf_upload(vk, bx, 0, X, sizeof(float) * (size_t)(m * k));
-    double *dv = calloc((size_t)reps + 1, sizeof(double)), *hv = calloc((size_t)reps + 1, sizeof(double)),
-           *cv = calloc((size_t)reps + 1, sizeof(double));
-    for (int r = 0; r <= reps && !st; r++) {
-        sb_vk_timing tm;
-        st = sb_vk_begin(vk);
-        if (!st) st = sb_vk_op_matmul(vk, (sb_vk_ref){by, 0}, (sb_vk_ref){bx, 0}, (sb_vk_ref){bw, 0}, t, m, n, k);
-        if (!st) st = sb_vk_submit(vk, &tm);
-        if (r > 0) {
-            dv[r - 1] = tm.device_s;
-            hv[r - 1] = tm.host_s;
-        }
-    }
-    sb_kctx cpu = {sb_isa_default(), 0};
-    for (int r = 0; r <= reps && !st; r++) {
-        double t0 = sb_now_s();
-        st = sb_matmul(&cpu, Y, X, W, t, m, n, k);
-        if (r > 0) cv[r - 1] = sb_now_s() - t0;
-    }
+    int st = W && X && Y ? SB_KOK : SB_KERR_NOMEM;
     if (!st) {
-        out->dev = sb_median(dv, reps);
-        out->host = sb_median(hv, reps);
-        out->cpu = sb_median(cv, reps);
-        *wbytes = wb;
+        fill(X, (size_t)(m * k), &seed);
+        c.W = W, c.X = X, c.Y = Y;
+        st = sb_vk_buf_create(vk, wb, &c.bw);
     }
-    sb_vk_buf_free(vk, bw);
-    sb_vk_buf_free(vk, bx);
-    sb_vk_buf_free(vk, by);
-    free(W); free(X); free(Y); free(dv); free(hv); free(cv);
+    if (!st) st = sb_vk_buf_create(vk, sizeof(float) * (size_t)(m * k), &c.bx);
+    if (!st) st = sb_vk_buf_create(vk, sizeof(float) * (size_t)(m * n), &c.by);
+    if (!st) st = sb_vk_buf_upload(vk, c.bw, 0, W, wb);
+    if (!st) st = sb_vk_buf_upload(vk, c.bx, 0, X, sizeof(float) * (size_t)(m * k));
+    timed_op op = {matmul_rec, matmul_cpu, &c};
+    if (!st) st = time_op(vk, &op, reps, out);
+    if (!st) *wbytes = wb;
+    sb_vk_buf_free(vk, c.bw);
+    sb_vk_buf_free(vk, c.bx);
+    sb_vk_buf_free(vk, c.by);
+    free(W); free(X); free(Y);
     return st;
+}
+
+/* decode attention: one query (its 32 heads) against ctx cached f16 keys, all on the device */
+typedef struct attention_case {
+    sb_attn_params p;
+    float q[32 * 128], o[32 * 128];
+    const uint16_t *K, *V;
+    sb_vk_buf *bk, *bv, *bq; /* bq: q, then o */
+} attention_case;
+
+static int attention_rec(sb_vk *vk, void *arg)
+{
+    attention_case *c = arg;
+    return sb_vk_op_attention(vk, (sb_vk_ref){c->bq, sizeof c->q}, (sb_vk_ref){c->bq, 0}, (sb_vk_ref){c->bk, 0},
+                              (sb_vk_ref){c->bv, 0}, &c->p);
+}
+
+static int attention_cpu(void *arg)
+{
+    attention_case *c = arg;
+    sb_kctx cpu = {sb_isa_default(), 0};
+    return sb_attention(&cpu, c->o, c->q, c->K, c->V, &c->p);
 }
 
 static int time_attention(sb_vk *vk, int64_t ctx, int reps, timing3 *out, size_t *kv_bytes)
@@ -101,52 +159,35 @@ static int time_attention(sb_vk *vk, int64_t ctx, int reps, timing3 *out, size_t
     const int n_head = 32, n_kv_head = 8, hd = 128;
     size_t nkv = (size_t)(ctx * n_kv_head * hd);
     uint64_t seed = 2;
-    float *tmp = malloc(sizeof(float) * nkv), q[32 * 128], o[32 * 128];
+    attention_case *c = calloc(1, sizeof *c);
+    float *tmp = malloc(sizeof(float) * nkv);
     uint16_t *K = malloc(2 * nkv), *V = malloc(2 * nkv);
-    if (!tmp || !K || !V) return SB_KERR_NOMEM;
-    fill(tmp, nkv, &seed);
-    for (size_t i = 0; i < nkv; i++) K[i] = sb_fp32_to_fp16(tmp[i]);
-    fill(tmp, nkv, &seed);
-    for (size_t i = 0; i < nkv; i++) V[i] = sb_fp32_to_fp16(tmp[i]);
-    fill(q, sizeof q / sizeof q[0], &seed);
-    sb_attn_params p = {.m = 1, .pos = ctx - 1, .n_kv = ctx, .n_head = n_head, .n_kv_head = n_kv_head,
-                        .head_dim = hd, .scale = 0.088f, .kv_type = SB_TYPE_F16};
-    sb_vk_buf *bk = NULL, *bv = NULL, *bq = NULL;
-    int st = sb_vk_buf_create(vk, 2 * nkv, &bk);
-    if (!st) st = sb_vk_buf_create(vk, 2 * nkv, &bv);
-    if (!st) st = sb_vk_buf_create(vk, 2 * sizeof q, &bq);
-    if (!st) st = sb_vk_buf_upload(vk, bk, 0, K, 2 * nkv);
-    if (!st) st = sb_vk_buf_upload(vk, bv, 0, V, 2 * nkv);
-    if (!st) st = sb_vk_buf_upload(vk, bq, 0, q, sizeof q);
-    double *dv = calloc((size_t)reps + 1, sizeof(double)), *hv = calloc((size_t)reps + 1, sizeof(double)),
-           *cv = calloc((size_t)reps + 1, sizeof(double));
-    for (int r = 0; r <= reps && !st; r++) {
-        sb_vk_timing tm;
-        st = sb_vk_begin(vk);
-        if (!st) st = sb_vk_op_attention(vk, (sb_vk_ref){bq, sizeof q}, (sb_vk_ref){bq, 0}, (sb_vk_ref){bk, 0},
-                                         (sb_vk_ref){bv, 0}, &p);
-        if (!st) st = sb_vk_submit(vk, &tm);
-        if (r > 0) {
-            dv[r - 1] = tm.device_s;
-            hv[r - 1] = tm.host_s;
-        }
-    }
-    sb_kctx cpu = {sb_isa_default(), 0};
-    for (int r = 0; r <= reps && !st; r++) {
-        double t0 = sb_now_s();
-        st = sb_attention(&cpu, o, q, K, V, &p);
-        if (r > 0) cv[r - 1] = sb_now_s() - t0;
-    }
+    int st = c && tmp && K && V ? SB_KOK : SB_KERR_NOMEM;
     if (!st) {
-        out->dev = sb_median(dv, reps);
-        out->host = sb_median(hv, reps);
-        out->cpu = sb_median(cv, reps);
-        *kv_bytes = 4 * nkv; /* K and V, 2 bytes per element each */
+        fill(tmp, nkv, &seed);
+        for (size_t i = 0; i < nkv; i++) K[i] = sb_fp32_to_fp16(tmp[i]);
+        fill(tmp, nkv, &seed);
+        for (size_t i = 0; i < nkv; i++) V[i] = sb_fp32_to_fp16(tmp[i]);
+        fill(c->q, sizeof c->q / sizeof c->q[0], &seed);
+        c->p = (sb_attn_params){.m = 1, .pos = ctx - 1, .n_kv = ctx, .n_head = n_head, .n_kv_head = n_kv_head,
+                                .head_dim = hd, .scale = 0.088f, .kv_type = SB_TYPE_F16};
+        c->K = K, c->V = V;
+        st = sb_vk_buf_create(vk, 2 * nkv, &c->bk);
     }
-    sb_vk_buf_free(vk, bk);
-    sb_vk_buf_free(vk, bv);
-    sb_vk_buf_free(vk, bq);
-    free(tmp); free(K); free(V); free(dv); free(hv); free(cv);
+    if (!st) st = sb_vk_buf_create(vk, 2 * nkv, &c->bv);
+    if (!st) st = sb_vk_buf_create(vk, 2 * sizeof c->q, &c->bq);
+    if (!st) st = sb_vk_buf_upload(vk, c->bk, 0, K, 2 * nkv);
+    if (!st) st = sb_vk_buf_upload(vk, c->bv, 0, V, 2 * nkv);
+    if (!st) st = sb_vk_buf_upload(vk, c->bq, 0, c->q, sizeof c->q);
+    timed_op op = {attention_rec, attention_cpu, c};
+    if (!st) st = time_op(vk, &op, reps, out);
+    if (!st) *kv_bytes = 4 * nkv; /* K and V, 2 bytes per element each */
+    if (c) {
+        sb_vk_buf_free(vk, c->bk);
+        sb_vk_buf_free(vk, c->bv);
+        sb_vk_buf_free(vk, c->bq);
+    }
+    free(c); free(tmp); free(K); free(V);
     return st;
 }
 
@@ -205,7 +246,7 @@ int main(int argc, char **argv)
                (double)wb / t.host * 1e-9, (double)wb / t.cpu * 1e-9, t.dev > 0 ? t.cpu / t.dev : 0);
     }
     timing3 t;
-    size_t kvb;
+    size_t kvb = 0;
     int st = time_attention(vk, ctx, reps, &t, &kvb);
     printf("\nattention decode ctx %lld, 32/8 heads, hd 128, f16 K/V:\n", (long long)ctx);
     if (st) printf("  error %s (%s)\n", sb_kstatus_str(st), sb_vk_last_error(vk));
