@@ -119,6 +119,10 @@ static void test_attention_gqa_groups(void)
             int64_t m = d % 2 ? 2 : 1, n_kv = 130 + 61 * d;
             check_case(params(m, n_kv - m, n_kv, 2 * ratios[r], 2, dims[d]), &seed);
         }
+    /* fewer than two 64-key tiles but work enough for two threads: they split the KV heads
+     * (8 of them evenly, 3 unevenly) instead of the keys */
+    check_case(params(1, 39, 40, 32, 8, 128), &seed);
+    check_case(params(3, 47, 50, 21, 3, 64), &seed);
 }
 
 /* Large scores (peaked softmax) must stay finite and match. */

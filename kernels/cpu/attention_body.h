@@ -222,9 +222,10 @@ static void rows_tile(int R, int is_f16, const float *qs, float *o, float *m, fl
  * prefetcher: 1 thread at ctx 32768 ran at 4.8 against 6.5-7.1 GB/s). State
  * per (g, r) = g·rows + r: scaled query qs, output o (unnormalized), running max m and sum l;
  * the caller merges the key ranges. Rows of one query (the heads of a group) go through
- * rows_tile up to ATT_GR at a time. */
+ * rows_tile up to ATT_GR at a time. Only KV heads g0 .. g1-1 are computed (the states of the
+ * others stay empty, l = 0, which the merge skips). */
 static void part_small(const att_shape *s, const float *Q, const void *K, const void *V,
-                       int64_t kb, int64_t ke, int64_t rows, float *qs, float *o, float *m,
+                       int64_t kb, int64_t ke, int g0, int g1, int64_t rows, float *qs, float *o, float *m,
                        float *l, att_scratch *w)
 {
     const int D = s->D, Dp = s->Dp;
@@ -245,11 +246,11 @@ static void part_small(const att_shape *s, const float *Q, const void *K, const 
     const int es = s->kv_type == SB_TYPE_F16 ? 2 : 4;
     for (int64_t j0 = kb; j0 < ke; j0 += BK) {
         int nk = ke - j0 < BK ? (int)(ke - j0) : BK;
-        for (int g = 0; g < s->n_kv_head; g++) {
+        for (int g = g0; g < g1; g++) {
             int64_t ks = s->kvs;
             const void *kp, *vp;
             pf_lines pf = {K, V, 0, 0}; /* head g's share of the next tile, to L2 */
-            if (j0 + BK < ke) {
+            if (j0 + BK < ke && g1 - g0 == s->n_kv_head) {
                 int64_t next = ke - (j0 + BK) < BK ? ke - (j0 + BK) : BK;
                 int64_t lines = (next * s->kvs * es + 63) / 64, share = lines / s->n_kv_head;
                 pf.k = (const char *)K + (j0 + BK) * s->kvs * es;
@@ -416,14 +417,21 @@ static void unit_lanes(const att_shape *s, float *out, const float *Q, const voi
 
 /* Keys-in-lanes driver: the keys 0 .. pos+m-1 are split into nt contiguous ranges (whole BK
  * tiles), one per thread; the partial (m, l, o) of each range are merged per row:
- *   M = max_p m_p,  out = Σ_p e^(m_p - M) o_p / Σ_p e^(m_p - M) l_p. */
+ *   M = max_p m_p,  out = Σ_p e^(m_p - M) o_p / Σ_p e^(m_p - M) l_p.
+ * With fewer tiles than threads (the first tokens of a decode) the threads split the KV heads
+ * instead, each over all keys; the same merge then only normalizes. */
 static int flash_small(const att_shape *s, float *out, const float *Q, const void *K, const void *V,
                        int n_threads)
 {
     const int64_t rows = s->m * s->ratio, kend = s->pos + s->m, tiles = (kend + BK - 1) / BK;
     const int64_t states = rows * s->n_kv_head;
     int parts = n_threads < 1 ? 1 : n_threads;
-    if (parts > tiles) parts = (int)tiles;
+    /* heads split when the keys are too few to split, if the work pays for waking a thread
+     * (~256 K multiply-adds, as for a matmul) */
+    const double madds = 2.0 * (double)s->m * s->n_head * s->D * (double)kend;
+    const int by_heads = parts > tiles && s->n_kv_head > 1 && madds >= 256.0 * 1024.0;
+    if (by_heads) parts = parts < s->n_kv_head ? parts : s->n_kv_head;
+    else if (parts > tiles) parts = (int)tiles;
     /* per part: qs, o (states × Dp), m, l (states), p (ATT_GR × BK), kt, vt (BK × Dp) */
     const size_t tile = (size_t)BK * (size_t)s->Dp;
     const size_t per_part = (size_t)states * (2 * (size_t)s->Dp + 2) + ATT_GR * BK + 2 * tile + 64;
@@ -435,9 +443,17 @@ static int flash_small(const att_shape *s, float *out, const float *Q, const voi
         float *qs = b, *o = qs + states * s->Dp, *m = o + states * s->Dp, *l = m + states;
         float *kt = l + states + ATT_GR * BK, *vt = kt + tile;
         att_scratch w = {NULL, NULL, l + states, kt, vt};
-        int64_t kb = tiles * part / parts * BK, ke = tiles * (part + 1) / parts * BK;
-        if (ke > kend) ke = kend;
-        part_small(s, Q, K, V, kb, ke, rows, qs, o, m, l, &w);
+        int64_t kb = 0, ke = kend;
+        int g0 = 0, g1 = s->n_kv_head;
+        if (by_heads) {
+            g0 = s->n_kv_head * part / parts;
+            g1 = s->n_kv_head * (part + 1) / parts;
+        } else {
+            kb = tiles * part / parts * BK;
+            ke = tiles * (part + 1) / parts * BK;
+            if (ke > kend) ke = kend;
+        }
+        part_small(s, Q, K, V, kb, ke, g0, g1, rows, qs, o, m, l, &w);
     }
     for (int g = 0; g < s->n_kv_head; g++)
         for (int64_t r = 0; r < rows; r++) {
