@@ -335,6 +335,17 @@ void bench_result_free(bench_result *r)
     r->n_times = 0;
 }
 
+/* The summary statistics of r's per-call times; the case is then OK. */
+static int finish_ok(bench_result *r)
+{
+    sb_stats st;
+    sb_stats_compute(r->times_s, (size_t)r->n_times, &st);
+    r->median_s = st.median; r->p10_s = st.p10; r->p90_s = st.p90; r->cv = st.cv;
+    r->ci_lo_s = st.ci_lo; r->ci_hi_s = st.ci_hi; r->mean_s = st.mean; r->stddev_s = st.stddev;
+    r->status = BENCH_OK;
+    return 0;
+}
+
 int bench_run_case(const bench_case *c, bench_backend backend, const bench_opts *o, bench_result *r)
 {
     memset(r, 0, sizeof *r);
@@ -391,12 +402,7 @@ int bench_run_case(const bench_case *c, bench_backend backend, const bench_opts 
             snprintf(r->reason, sizeof r->reason, "Vulkan: %s", rc ? sb_kstatus_str(rc) : "no samples");
             return 0;
         }
-        sb_stats st;
-        sb_stats_compute(r->times_s, (size_t)r->n_times, &st);
-        r->median_s = st.median; r->p10_s = st.p10; r->p90_s = st.p90; r->cv = st.cv;
-        r->ci_lo_s = st.ci_lo; r->ci_hi_s = st.ci_hi; r->mean_s = st.mean; r->stddev_s = st.stddev;
-        r->status = BENCH_OK;
-        return 0;
+        return finish_ok(r);
     }
 
     /* Warm-up, and how many calls make one repetition last ≥ 50 µs (timer resolution). */
@@ -438,10 +444,5 @@ int bench_run_case(const bench_case *c, bench_backend backend, const bench_opts 
     }
     free_inputs(&in);
 
-    sb_stats st;
-    sb_stats_compute(r->times_s, (size_t)r->n_times, &st);
-    r->median_s = st.median; r->p10_s = st.p10; r->p90_s = st.p90; r->cv = st.cv;
-    r->ci_lo_s = st.ci_lo; r->ci_hi_s = st.ci_hi; r->mean_s = st.mean; r->stddev_s = st.stddev;
-    r->status = BENCH_OK;
-    return 0;
+    return finish_ok(r);
 }

@@ -168,9 +168,10 @@ double sb_mann_whitney_p(const double *a, size_t na, const double *b, size_t nb,
     return erfc(z / sqrt(2.0));
 }
 
-static uint64_t proc_status_kb(const char *field)
+/* The kB figure of the "field:" line of a /proc file such as /proc/self/status; 0 if absent. */
+static uint64_t proc_field_kb(const char *path, const char *field)
 {
-    FILE *f = fopen("/proc/self/status", "r");
+    FILE *f = fopen(path, "r");
     if (!f) return 0;
     char line[256];
     size_t flen = strlen(field);
@@ -183,7 +184,7 @@ static uint64_t proc_status_kb(const char *field)
 
 uint64_t sb_peak_rss_bytes(void)
 {
-    uint64_t kb = proc_status_kb("VmHWM");
+    uint64_t kb = proc_field_kb("/proc/self/status", "VmHWM");
     if (!kb) {
         struct rusage ru;
         if (getrusage(RUSAGE_SELF, &ru) == 0) kb = (uint64_t)ru.ru_maxrss;
@@ -198,22 +199,9 @@ uint64_t sb_peak_rss_children_bytes(void)
     return (uint64_t)ru.ru_maxrss * 1024;
 }
 
-uint64_t sb_current_rss_bytes(void) { return proc_status_kb("VmRSS") * 1024; }
+uint64_t sb_current_rss_bytes(void) { return proc_field_kb("/proc/self/status", "VmRSS") * 1024; }
 
-static uint64_t meminfo_kb(const char *field)
-{
-    FILE *f = fopen("/proc/meminfo", "r");
-    if (!f) return 0;
-    char line[256];
-    size_t flen = strlen(field);
-    uint64_t kb = 0;
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, field, flen) && line[flen] == ':') { kb = strtoull(line + flen + 1, NULL, 10); break; }
-    fclose(f);
-    return kb;
-}
-
-uint64_t sb_mem_available_bytes(void) { return meminfo_kb("MemAvailable") * 1024; }
-uint64_t sb_mem_total_bytes(void) { return meminfo_kb("MemTotal") * 1024; }
+uint64_t sb_mem_available_bytes(void) { return proc_field_kb("/proc/meminfo", "MemAvailable") * 1024; }
+uint64_t sb_mem_total_bytes(void) { return proc_field_kb("/proc/meminfo", "MemTotal") * 1024; }
 
 int sb_progress_enabled(void) { return isatty(2); }
