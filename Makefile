@@ -16,7 +16,11 @@ CC       ?= cc
 PKGS     := hwloc papi libcjson vulkan libpcre2-8 openblas
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# OpenBLAS is not linked into the command or the tests: bench/blas.c loads it when a benchmark
+# compares against it (its thread pool otherwise spins on our cores at start-up); the perf
+# drivers link it.
+PKG_LIBS   := $(shell pkg-config --libs $(filter-out openblas,$(PKGS)) 2>/dev/null)
+BLAS_LIBS  := $(shell pkg-config --libs openblas 2>/dev/null)
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2 -Wpointer-arith -Wcast-align \
         -Wwrite-strings -Wmissing-prototypes -Wundef -Wvla -Wno-unused-parameter

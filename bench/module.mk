@@ -6,3 +6,6 @@ bench-check: setup all
 	$(BIN) check --baseline bench/baselines/quick.json --suite quick --threshold $(BENCH_THRESHOLD)
 bench-baseline: setup all
 	$(BIN) bench --suite quick --rounds 3 --json bench/baselines/quick.json
+
+# where pkg-config found OpenBLAS: bench/blas.c loads it from there first
+$(BUILD)/obj/bench/blas.o: CPPFLAGS += -DSB_OPENBLAS_LIBDIR='"$(shell pkg-config --variable=libdir openblas 2>/dev/null | sed 's:/*$$::')"'

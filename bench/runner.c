@@ -1,12 +1,12 @@
 /* Runs one benchmark case on one back end: correctness against ref, then timed repetitions
  * with rotated input buffers. */
-#include <cblas.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bench/bench.h"
+#include "bench/blas.h"
 #include "harness/counters.h"
 #include "harness/measure.h"
 #include "kernels/vulkan/vk.h"
@@ -109,6 +109,7 @@ typedef struct runner {
     sb_kctx ctx;
     int threads;
     sb_vk *vk;
+    const bench_blas *blas; /* the blas back end */
 } runner;
 
 static sb_attn_params attn_params(const bench_case *c)
@@ -163,11 +164,8 @@ static int call_case(const runner *rn, const bench_case *c, inputs *in, int cp, 
     switch (c->op) {
     case BENCH_MATMUL:
         if (rn->backend == BENCH_BLAS) {
-            if (c->m == 1)
-                cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)c->n, (int)c->k, 1.0f, (const float *)w, (int)c->k, x, 1, 0.0f, y, 1);
-            else
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)c->m, (int)c->n, (int)c->k, 1.0f, x, (int)c->k,
-                            (const float *)w, (int)c->k, 0.0f, y, (int)c->n);
+            if (c->m == 1) rn->blas->sgemv((int)c->n, (int)c->k, (const float *)w, x, y);
+            else rn->blas->sgemm((int)c->m, (int)c->n, (int)c->k, x, (const float *)w, y);
             return 0;
         }
         return sb_matmul(&rn->ctx, y, x, w, c->type, c->m, c->n, c->k);
@@ -367,7 +365,13 @@ int bench_run_case(const bench_case *c, bench_backend backend, const bench_opts 
         return 0;
     }
     rn.vk = o->vk;
-    if (backend == BENCH_BLAS) openblas_set_num_threads(rn.threads);
+    if (backend == BENCH_BLAS) {
+        if (!(rn.blas = bench_blas_get(r->reason, sizeof r->reason))) {
+            r->status = BENCH_SKIPPED;
+            return 0;
+        }
+        rn.blas->set_threads(rn.threads);
+    }
 
     /* Rotate input copies while one set is small against the last-level cache, so repeated calls
      * do not find their inputs in cache (capped at 64 copies and 1 GiB). Host back ends only: the

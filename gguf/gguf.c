@@ -705,6 +705,21 @@ int sb_gguf_open(const char *path, sb_gguf **out, sb_gguf_error *err)
     return open_parsed(g, out, err);
 }
 
+void sb_gguf_prefault(const sb_gguf *g)
+{
+    if (!g || !g->map) return;
+    long page = sysconf(_SC_PAGESIZE);
+    uint64_t off = g->data_offset;
+    if (page <= 0 || off >= g->map_len) return;
+    off -= off % (uint64_t)page;
+    char *start = (char *)g->map + off;
+    size_t len = g->map_len - (size_t)off;
+#ifdef MADV_POPULATE_READ
+    if (madvise(start, len, MADV_POPULATE_READ) == 0) return;
+#endif
+    madvise(start, len, MADV_WILLNEED);
+}
+
 void sb_gguf_close(sb_gguf *g)
 {
     if (!g) return;

@@ -137,6 +137,10 @@ uint64_t sb_gguf_alignment(const sb_gguf *g);
  * tensors it may lie past the end of the file). */
 uint64_t sb_gguf_data_offset(const sb_gguf *g);
 const void *sb_gguf_base(const sb_gguf *g);       /* first byte of the file (mapping/buffer) */
+/* Map every page of the data section now (MADV_POPULATE_READ; where the kernel lacks it, a
+ * read-ahead hint), so that the first pass over the weights does not stop on page faults: a 1B
+ * model's first token took ~110 ms more than the next one. No-op for in-memory files. */
+void sb_gguf_prefault(const sb_gguf *g);
 
 /* ---- metadata ---- */
 int64_t sb_gguf_n_kv(const sb_gguf *g);

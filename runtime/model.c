@@ -561,6 +561,7 @@ static int load(const char *path, const void *data, size_t size, const char *nam
         goto fail;
     if (!o.skip_memory_check && (rc = memory_check(m, intended_ctx(&m->hp, &o), err, errlen)))
         goto fail;
+    sb_gguf_prefault(m->gguf); /* the page faults belong to the load, not to the first token */
 
     char terr[512];
     if (sb_tok_load_gguf(m->gguf, &m->tok, terr, sizeof terr)) {

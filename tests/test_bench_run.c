@@ -1,5 +1,6 @@
 /* A bench run on tiny sizes: every case passes its correctness check, the results JSON and the
  * Google Benchmark JSON have the fields other tools read. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 
@@ -82,6 +83,49 @@ static void test_tiny_suite_every_case_correct(void)
     cJSON_Delete(doc);
 }
 
+/* OpenBLAS is loaded when the blas back end first runs, not at start-up (its thread pool spun on
+ * our cores), and its f32 matmul cases pass the same correctness check as ours. */
+static int openblas_mapped(void)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[1024];
+    int found = 0;
+    while (f && !found && fgets(line, sizeof line, f)) found = strstr(line, "libopenblas") != NULL;
+    if (f) fclose(f);
+    return found;
+}
+
+static void test_blas_backend_loaded_on_demand(void)
+{
+    CHECK(!openblas_mapped());
+    bench_suite_opts o = tiny_opts();
+    o.n_backends = 1;
+    o.backends[0] = BENCH_BLAS;
+    char a0[] = "bench";
+    char *argv[] = {a0};
+    cJSON *doc = sb_results_new(1, argv);
+    bench_result *rs;
+    size_t n;
+    char err[256];
+    CHECK_EQ_INT(bench_run_suite(&o, doc, NULL, &rs, &n, err, sizeof err), 0);
+    int ok = 0, m1 = 0;
+    for (size_t i = 0; i < n; i++) {
+        char name[160];
+        bench_case_name(&rs[i].c, name, sizeof name);
+        if (rs[i].c.op == BENCH_MATMUL && rs[i].c.type == SB_TYPE_F32) {
+            CHECK_MSG(rs[i].status == BENCH_OK, "%s on blas: %s", name, rs[i].reason);
+            ok += rs[i].status == BENCH_OK;
+            m1 += rs[i].status == BENCH_OK && rs[i].c.m == 1;
+        } else {
+            CHECK_MSG(rs[i].status == BENCH_SKIPPED, "%s on blas: not skipped", name);
+        }
+    }
+    CHECK(ok >= 2 && m1 >= 1); /* sgemv and sgemm both ran and matched the reference */
+    CHECK(openblas_mapped());
+    bench_results_free(rs, n);
+    cJSON_Delete(doc);
+}
+
 static void test_flop_and_byte_counts(void)
 {
     bench_case mm = {.op = BENCH_MATMUL, .type = SB_TYPE_Q8_0, .m = 1, .n = 4096, .k = 4096};
@@ -156,6 +200,7 @@ static void test_vulkan_cases_checked_and_device_timed(void)
 int main(void)
 {
     RUN(test_flop_and_byte_counts);
+    RUN(test_blas_backend_loaded_on_demand);
     RUN(test_tiny_suite_every_case_correct);
     RUN(test_cli_bench_writes_both_json_files);
     RUN(test_vulkan_cases_checked_and_device_timed);

@@ -8,4 +8,4 @@ perf: $(PERF_BINS)
 $(BUILD)/perf/%: $(BUILD)/obj/bench/perf/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(say) LINK $@
-	$(Q)$(CC) $(ALL_CFLAGS) $< $(LIB) $(LDLIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $< $(LIB) $(BLAS_LIBS) $(LDLIBS) -o $@
