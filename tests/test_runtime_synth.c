@@ -49,7 +49,8 @@ static void test_synth_shapes_table(void)
     const sb_synth_shape *s = sb_synth_shapes(&n);
     CHECK(n >= 7);
     const char *need[] = {"smollm2-135m", "qwen2.5-0.5b", "llama-3.2-1b", "qwen2.5-1.5b",
-                          "llama-3.2-3b", "llama-3.1-8b", "mistral-7b"};
+                          "llama-3.2-3b", "llama-3.1-8b", "mistral-7b", "tinyllama-1.1b",
+                          "stories15m", "stories110m"};
     for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) CHECK_MSG(sb_synth_find(need[i]) != NULL, "%s", need[i]);
     for (size_t i = 0; i < n; i++) {
         CHECK(s[i].n_embd % s[i].n_head == 0);

@@ -4,16 +4,17 @@
 #   tg: 128 tokens decoded one at a time after BOS.
 # Usage: runtime/perf/bench_generate.sh [OUTDIR] [THREADS] [SHAPE:TYPE ...]
 # Each figure is the median of REPS runs (environment, default 3), as llama-bench -r does.
-# Default: llama-3.2-1b and tinyllama-1.1b in q4_K, q4_0, q8_0 and f16, 2 threads. Models are
-# written to OUTDIR (default /tmp/slmbench-bench), results JSON beside them. Compare with the
-# llama-bench figures of ../shared/ANCHORS.md (TinyLlama-1.1B shape), measured on a quiet machine.
+# Default: tinyllama-1.1b in q4_0, q8_0 and f16, llama-3.2-1b in q4_K, q8_0 and f16, and the
+# stories15M / stories110M shapes in f32, 2 threads. Models are written to OUTDIR (default
+# /tmp/slmbench-bench), results JSON beside them. Compare with the llama-bench figures of
+# ../shared/ANCHORS.md (TinyLlama-1.1B and the stories shapes), measured on a quiet machine.
 set -e
 bin=${SB_BIN:-build/slmbench}
 reps=${REPS:-3}
 out=${1:-/tmp/slmbench-bench}
 threads=${2:-2}
 [ $# -ge 2 ] && shift 2 || set --
-cases=${*:-"tinyllama-1.1b:q4_0 tinyllama-1.1b:q8_0 tinyllama-1.1b:f16 llama-3.2-1b:q4_K llama-3.2-1b:q8_0 llama-3.2-1b:f16"}
+cases=${*:-"tinyllama-1.1b:q4_0 tinyllama-1.1b:q8_0 tinyllama-1.1b:f16 llama-3.2-1b:q4_K llama-3.2-1b:q8_0 llama-3.2-1b:f16 stories15m:f32 stories110m:f32"}
 mkdir -p "$out"
 # memory read ceiling of this machine, measured now (decode cannot beat bandwidth / weight bytes)
 "$bin" hw --json "$out/hw.json" --threads "$threads" >/dev/null 2>&1 || true
