@@ -2,7 +2,8 @@
  *
  * Included after simd_avx2.h or simd_avx512.h (vf, VL and the v* helpers) and after the file
  * defines ATT_NV (row vectors per tile), ATT_MRK (keys per S micro-tile), ATT_MRD (head dims
- * per O micro-tile) and ATT_GR (rows sharing each K/V load in decode, 1-4: bounded by registers). It defines one static function, flash_attention(), with the contract of
+ * per O micro-tile) and ATT_GR (rows sharing each K/V load in decode, 1-4: bounded by
+ * registers). It defines one static function, flash_attention(), with the contract of
  * sb_attention_fn (kernels/ops_impl.h).
  *
  * Rows: the rows of one KV head g are the (query, head) pairs of its group, numbered
