@@ -197,6 +197,41 @@ static void test_rope_both_modes(void)
     }
 }
 
+/* Consecutive calls that differ in one thing only (as a decode step's q and k calls do not):
+ * sb_rope keeps the last table, and each call must still match the direct computation, including
+ * when the caller changes its freq_factors array in place. */
+static void test_rope_repeated_calls(void)
+{
+    uint64_t seed = 8;
+    const int hd = 64, n_rot = 64, n_heads = 2;
+    float ff[32], x[2 * 64], y[2 * 64], want[64];
+    for (int i = 0; i < 32; i++) ff[i] = 1.0f + (float)i * 0.5f;
+    test_fill_uniform(x, 2 * 64, -1, 1, &seed);
+    struct { int64_t pos; float base, scale; int mode, with_ff; float ff0; } calls[] = {
+        {7, 10000.0f, 1.0f, SB_ROPE_NORMAL, 0, 1.0f}, {7, 10000.0f, 1.0f, SB_ROPE_NORMAL, 0, 1.0f},
+        {8, 10000.0f, 1.0f, SB_ROPE_NORMAL, 0, 1.0f}, {8, 500000.0f, 1.0f, SB_ROPE_NORMAL, 0, 1.0f},
+        {8, 500000.0f, 0.25f, SB_ROPE_NORMAL, 0, 1.0f}, {8, 500000.0f, 0.25f, SB_ROPE_NEOX, 0, 1.0f},
+        {8, 500000.0f, 0.25f, SB_ROPE_NEOX, 1, 1.0f}, {8, 500000.0f, 0.25f, SB_ROPE_NEOX, 1, 3.0f},
+        {8, 500000.0f, 0.25f, SB_ROPE_NEOX, 0, 3.0f},
+    };
+    FOR_EACH_LEVEL(ctx) {
+        for (size_t c = 0; c < sizeof calls / sizeof calls[0]; c++) {
+            ff[0] = calls[c].ff0; /* the same array, changed in place */
+            sb_rope_params p = {(sb_rope_mode)calls[c].mode, n_rot, calls[c].base, calls[c].scale,
+                                calls[c].with_ff ? ff : NULL};
+            memcpy(y, x, sizeof y);
+            CHECK_EQ_INT(sb_rope(&ctx, y, 1, n_heads, hd, calls[c].pos, &p), SB_KOK);
+            for (int h = 0; h < n_heads; h++) {
+                rope_expect(x + h * hd, want, hd, n_rot, p.mode, (double)calls[c].pos, calls[c].base,
+                            calls[c].scale, p.freq_factors);
+                for (int d = 0; d < hd; d++)
+                    CHECK_MSG(fabsf(y[h * hd + d] - want[d]) < 1e-5f, "%s call %zu: element %d is %g, want %g",
+                              sb_isa_name(ctx.isa), c, h * hd + d, y[h * hd + d], want[d]);
+            }
+        }
+    }
+}
+
 static void test_rope_position_zero_is_identity_and_bad_params(void)
 {
     float x[8] = {1, 2, 3, 4, 5, 6, 7, 8}, y[8];
@@ -310,6 +345,7 @@ int main(void)
     RUN(test_rmsnorm_ref_values);
     RUN(test_softmax_huge_values_stay_finite);
     RUN(test_rope_both_modes);
+    RUN(test_rope_repeated_calls);
     RUN(test_rope_position_zero_is_identity_and_bad_params);
     RUN(test_get_rows);
     RUN(test_get_rows_quantized);
