@@ -15,7 +15,8 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: slmbench generate -m FILE.gguf [-p PROMPT] [options]\n\n"
             "Runs the model on the prompt and streams the generated text to stdout, then prints to\n"
-            "stderr: prompt tokens, time to first token, prefill tok/s, decode tok/s, peak RSS.\n\n"
+            "stderr: model load time, prompt tokens, time to first token, prefill tok/s, decode\n"
+            "tok/s, peak RSS.\n\n"
             "  -m, --model FILE     GGUF model (llama or qwen2 architecture)\n"
             "  -p, --prompt TEXT    prompt (default: empty, generation starts from BOS)\n"
             "  -n, --n-predict N    tokens to generate (default 128)\n"
