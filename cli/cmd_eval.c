@@ -49,6 +49,8 @@ static void usage(FILE *f)
             "      --backend B        cpu (default), ref or vulkan\n"
             "      --ctx N            context of the eval session (default: 2048 or the model's\n"
             "                         training context if smaller); wikitext2 chunk length (default 512)\n"
+            "      --kv-f16           KV cache in f16 (default f32; llama.cpp's default is f16): halves\n"
+            "                         the KV memory and the bytes decode at depth reads\n"
             "  -o, --output FILE      results JSON (section \"eval\", docs/results-schema.md)\n"
             "      --log-samples FILE one JSON line per finished item (fsync'd as it finishes)\n"
             "      --resume           continue from --log-samples: items already there are not redone\n"
@@ -67,7 +69,7 @@ typedef struct eval_cfg {
     int n_tasks;
     char data_dir[4096];
     long limit;
-    int fewshot, threads, no_latency, no_memory, resume;
+    int fewshot, threads, no_latency, no_memory, resume, kv_f16;
     uint64_t seed;
     const char *backend, *output, *samples;
     long ctx;
@@ -110,6 +112,7 @@ static int run_model(const eval_cfg *cfg, int mi, const char *out_path)
     mo.backend = cfg->backend;
     mo.n_threads = cfg->threads;
     mo.n_ctx = cfg->ctx;
+    mo.kv_type = cfg->kv_f16 ? SB_TYPE_F16 : SB_TYPE_F32;
     sb_model *m = NULL;
     int rc = sb_model_load(path, &mo, &m, err, sizeof err);
     if (rc) { fprintf(stderr, "slmbench eval: %s\n", err); return rc == SB_MODEL_E_MEMORY || rc == SB_MODEL_E_BACKEND ? 1 : 2; }
@@ -128,6 +131,7 @@ static int run_model(const eval_cfg *cfg, int mi, const char *out_path)
     cJSON_AddNumberToObject(mj, "threads", kc && kc->n_threads > 0 ? kc->n_threads : (double)sysconf(_SC_NPROCESSORS_ONLN));
     cJSON_AddNumberToObject(mj, "n_ctx", (double)n_ctx);
     cJSON_AddNumberToObject(mj, "n_ctx_train", hp->n_ctx_train);
+    cJSON_AddStringToObject(mj, "kv_type", cfg->kv_f16 ? "f16" : "f32");
     cJSON *tasks = cJSON_AddObjectToObject(mj, "tasks");
     cJSON *corr = cJSON_AddObjectToObject(mj, "_correct");
 
@@ -339,7 +343,7 @@ static void print_summary(const cJSON *eval)
 
 static int parse_args(int argc, char **argv, eval_cfg *c)
 {
-    enum { O_DATA = 256, O_LIMIT, O_FEWSHOT, O_SEED, O_THREADS, O_BACKEND, O_CTX, O_SAMPLES, O_RESUME, O_NOLAT, O_NOMEM };
+    enum { O_DATA = 256, O_LIMIT, O_FEWSHOT, O_SEED, O_THREADS, O_BACKEND, O_CTX, O_SAMPLES, O_RESUME, O_NOLAT, O_NOMEM, O_KVF16 };
     static const struct option opts[] = {
         {"model", required_argument, 0, 'm'}, {"tasks", required_argument, 0, 't'},
         {"data-dir", required_argument, 0, O_DATA}, {"limit", required_argument, 0, O_LIMIT},
@@ -348,6 +352,7 @@ static int parse_args(int argc, char **argv, eval_cfg *c)
         {"ctx", required_argument, 0, O_CTX}, {"output", required_argument, 0, 'o'},
         {"log-samples", required_argument, 0, O_SAMPLES}, {"resume", no_argument, 0, O_RESUME},
         {"no-latency", no_argument, 0, O_NOLAT}, {"no-memory", no_argument, 0, O_NOMEM},
+        {"kv-f16", no_argument, 0, O_KVF16},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
     };
     memset(c, 0, sizeof *c);
@@ -384,6 +389,7 @@ static int parse_args(int argc, char **argv, eval_cfg *c)
         case O_RESUME: c->resume = 1; break;
         case O_NOLAT: c->no_latency = 1; break;
         case O_NOMEM: c->no_memory = 1; break;
+        case O_KVF16: c->kv_f16 = 1; break;
         case ':': fprintf(stderr, "slmbench eval: option '%s' needs a value\n", argv[optind - 1]); usage(stderr); return 2;
         default: fprintf(stderr, "slmbench eval: unknown option '%s'\n", argv[optind - 1]); usage(stderr); return 2;
         }

@@ -94,6 +94,38 @@ static void test_eval_user_task_results_and_resume(void)
     cJSON_Delete(doc);
 }
 
+/* --kv-f16: the same answers, half the KV bytes, and the type in the results */
+static void test_eval_kv_f16(void)
+{
+    const char *model = test_shared_path("models/stories260K.gguf");
+    if (!model) { test_skip("../shared/models/stories260K.gguf not present"); return; }
+    char task[512], data[512], out[2][512], cmd[4096];
+    const char *d = test_tmpdir();
+    snprintf(data, sizeof data, "%s/kv_items.jsonl", d);
+    snprintf(task, sizeof task, "%s/kv_story.json", d);
+    write_file(data, "{\"text\":\"Once upon a time, there was a little girl named\",\"options\":[\"Lily\",\"Zqx\"],\"answer\":0}\n"
+                     "{\"text\":\"The dog wagged its\",\"options\":[\"xyzzy\",\"tail\"],\"answer\":1}\n");
+    write_file(task, "{\"name\":\"kv_story\",\"data\":\"kv_items.jsonl\",\"prompt\":\"{text}\",\"choices\":\"options\",\"gold\":\"answer\"}");
+    double kv[2] = {0, 0}, acc[2] = {-1, -1};
+    for (int f16 = 0; f16 < 2; f16++) {
+        snprintf(out[f16], sizeof out[f16], "%s/kv%d.json", d, f16);
+        snprintf(cmd, sizeof cmd, "%s eval -m %s --tasks %s --ctx 256 --threads 2 --no-latency %s -o %s >/dev/null 2>&1",
+                 bin(), model, task, f16 ? "--kv-f16" : "", out[f16]);
+        CHECK_EQ_INT(sh(cmd), 0);
+        cJSON *doc = load(out[f16]);
+        if (!doc) return;
+        cJSON *m0 = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "eval"), "models"), 0);
+        const cJSON *kt = cJSON_GetObjectItem(m0, "kv_type");
+        CHECK(kt && cJSON_IsString(kt) && !strcmp(kt->valuestring, f16 ? "f16" : "f32"));
+        const cJSON *mem = cJSON_GetObjectItem(m0, "memory"), *t = cJSON_GetObjectItem(cJSON_GetObjectItem(m0, "tasks"), "kv_story");
+        if (mem) kv[f16] = cJSON_GetObjectItem(mem, "kv_bytes")->valuedouble;
+        if (t) acc[f16] = cJSON_GetObjectItem(t, "acc")->valuedouble;
+        cJSON_Delete(doc);
+    }
+    CHECK(kv[0] > 0 && kv[1] * 2 == kv[0]);
+    CHECK(acc[0] == 1.0 && acc[1] == 1.0);
+}
+
 static void test_eval_usage_and_input_errors(void)
 {
     char cmd[2048];
@@ -122,6 +154,7 @@ static void test_eval_usage_and_input_errors(void)
 int main(void)
 {
     RUN(test_eval_user_task_results_and_resume);
+    RUN(test_eval_kv_f16);
     RUN(test_eval_usage_and_input_errors);
     return test_finish();
 }
