@@ -141,13 +141,11 @@ group_tile(const int R, const int is_f16, const float *qs, float *o, float *m, f
     float alpha[ATT_GR];
     #pragma GCC unroll 4
     for (int r = 0; r < R; r++) {
-        float *p = pr + r * BK, mx = -__builtin_inff();
+        float *p = pr + r * BK;
+        vf mxv = vset1(-__builtin_inff());
         int j = 0;
-        if (valid >= VL) {
-            vf mxv = vload(p);
-            for (j = VL; j + VL <= valid; j += VL) mxv = vmax(mxv, vload(p + j));
-            mx = vhmax(mxv);
-        }
+        for (; j + VL <= valid; j += VL) mxv = vmax(mxv, vload(p + j));
+        float mx = vhmax(mxv);
         for (; j < valid; j++) mx = p[j] > mx ? p[j] : mx;
         float mnew = m[r] > mx ? m[r] : mx;
         alpha[r] = expf(m[r] - mnew);
