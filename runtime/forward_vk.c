@@ -12,7 +12,6 @@
 #include "runtime/internal.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +44,6 @@ struct sb_vk_session {
     sb_vk_buf *x, *xb, *xb2, *q, *att, *hb, *hb2; /* (n_batch, ·) as in the host session     */
     sb_vk_buf *logits;            /* (n_batch, n_vocab)                                        */
 };
-
 
 static sb_vk_ref at(sb_vk_buf *b, size_t off) { return (sb_vk_ref){b, off}; }
 

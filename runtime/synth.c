@@ -10,7 +10,6 @@
 #include "runtime/synth.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,7 +67,6 @@ const sb_synth_shape *sb_synth_find(const char *name)
 }
 
 /* ================================================================ helpers */
-
 
 static uint64_t splitmix64(uint64_t *s)
 {
