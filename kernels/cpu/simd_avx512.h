@@ -56,7 +56,7 @@ static inline __attribute__((always_inline)) vf vload_widen(const void *w, int64
 }
 /* Transposes the 16×16 block r[0..16) of 32-bit elements in place: r[j][i] ← r[i][j]. Four shuffle stages:
  * pairs, quads (within 128-bit lanes), then 128-bit lanes across registers twice. */
-static inline void vtranspose16(vf r[16])
+static inline __attribute__((always_inline)) void vtranspose16(vf r[16])
 {
     __m512 t[16], u[16];
 #pragma GCC unroll 8
