@@ -14,8 +14,8 @@
  *   go to the F32 GEMM (sb_gemm_f32), F16/BF16 with m >= GEMM_MIN_M through it (widened while
  *   it packs them, sb_gemm_half), and the quantized formats with m >= QGEMM_MIN_M on x86 to the
  *   packed int8 GEMM (kernels/qgemm.c; AVX-512 VNNI, AVX-VNNI or AVX2). Decode (m = 1) uses
- *   four-row kernels where a level has them (kernels/cpu/decode_avx512.c). Small products run on
- *   one thread.
+ *   four-row kernels where a level has them (kernels/cpu/decode_avx512.c; decode_avx2.c for
+ *   the float formats). Small products run on one thread.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -209,9 +209,9 @@ static const kernel_entry kernel_table[] = {
     {SB_ISA_AVX512, SB_TYPE_Q6_K, FEAT_VNNI | FEAT_VBMI | FEAT_GFNI, 1, SB_ACT_Q8_K, sb_rowdot_q6_K_avx512, sb_rowdot2_q6_K_avx512,
      sb_rowdot4_q6_K_avx512vbmi},
     {SB_ISA_AVX512, SB_TYPE_Q6_K, FEAT_VNNI, 1, SB_ACT_Q8_K, sb_rowdot_q6_K_avx512, sb_rowdot2_q6_K_avx512, sb_rowdot4_q6_K_avx512},
-    {SB_ISA_AVX2, SB_TYPE_F32, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f32_avx2, NULL, NULL},
-    {SB_ISA_AVX2, SB_TYPE_F16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f16_avx2, NULL, NULL},
-    {SB_ISA_AVX2, SB_TYPE_BF16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_bf16_avx2, NULL, NULL},
+    {SB_ISA_AVX2, SB_TYPE_F32, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f32_avx2, NULL, sb_rowdot4_f32_avx2},
+    {SB_ISA_AVX2, SB_TYPE_F16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_f16_avx2, NULL, sb_rowdot4_f16_avx2},
+    {SB_ISA_AVX2, SB_TYPE_BF16, FEAT_NONE, 1, SB_ACT_F32, sb_rowdot_bf16_avx2, NULL, sb_rowdot4_bf16_avx2},
     {SB_ISA_AVX2, SB_TYPE_Q8_0, FEAT_NONE, 1, SB_ACT_Q8_0, sb_rowdot_q8_0_avx2, NULL, NULL},
     {SB_ISA_AVX2, SB_TYPE_Q4_0, FEAT_AVXVNNI, 1, SB_ACT_Q8_0_OFF8_QUADS, sb_rowdot_q4_0_avx2vnni, NULL, NULL},
     {SB_ISA_AVX2, SB_TYPE_Q4_0, FEAT_NONE, 1, SB_ACT_Q8_0_OFF8_QUADS, sb_rowdot_q4_0_avx2, NULL, NULL},

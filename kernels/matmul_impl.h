@@ -206,6 +206,9 @@ void sb_rowdot2_q4_K_avx512(const void *w, size_t ws, const sb_act *x, int64_t r
 void sb_rowdot2_q5_K_avx512(const void *w, size_t ws, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
 void sb_rowdot2_q6_K_avx512(const void *w, size_t ws, const sb_act *x, int64_t r0, int nr, float *y, int64_t ldy);
 
+void sb_rowdot4_f32_avx2(const void *w, size_t ws, const sb_act *x, float y[4]);
+void sb_rowdot4_f16_avx2(const void *w, size_t ws, const sb_act *x, float y[4]);
+void sb_rowdot4_bf16_avx2(const void *w, size_t ws, const sb_act *x, float y[4]);
 void sb_rowdot4_f32_avx512(const void *w, size_t ws, const sb_act *x, float y[4]);
 void sb_rowdot4_f16_avx512(const void *w, size_t ws, const sb_act *x, float y[4]);
 void sb_rowdot4_bf16_avx512(const void *w, size_t ws, const sb_act *x, float y[4]);
