@@ -593,11 +593,12 @@ static int matmul_qgemm(const sb_qgemm_kernel *qk, float *Y, const float *X, con
 #define SMALL_WORK (256.0 * 1024.0)
 #define SMALL_BYTES (128.0 * 1024.0)
 
-/* Y[m×n] = X[m×k]·Wᵀ (see kernels.h). Validates arguments (SB_KERR_ARG for NULL pointers,
- * negative sizes, sizes whose products overflow, an unknown ISA level or a non-weight format;
- * SB_KERR_SHAPE when k is not a multiple of the format's block; SB_KERR_UNSUPPORTED for a level
- * this CPU cannot run), then runs ctx->isa's kernel for the format, falling back to a lower
- * level where a level has none. */
+/* Threads for a product of `work` multiply-adds over `bytes` of weights. */
+static int threads_for(const sb_kctx *ctx, double work, double bytes)
+{
+    return work < SMALL_WORK && bytes < SMALL_BYTES ? 1 : sb_kctx_threads(ctx);
+}
+
 /* The argument checks of sb_matmul; *wrow_bytes: bytes per weight row. */
 static int check_matmul(const sb_kctx *ctx, const float *Y, const float *X, const void *W, sb_type wtype,
                         int64_t m, int64_t n, int64_t k, size_t *wrow_bytes)
@@ -633,9 +634,8 @@ int sb_matmul(const sb_kctx *ctx, float *Y, const float *X, const void *W, sb_ty
         return SB_KOK;
     }
     if (ctx->isa == SB_ISA_REF) return matmul_ref(Y, X, W, wtype, m, n, k, wrow_bytes);
-    int nt = sb_kctx_threads(ctx);
     /* Small products (a tiny model's layers) cost less than waking a thread team: one thread. */
-    if ((double)m * (double)n * (double)k < SMALL_WORK && (double)n * (double)wrow_bytes < SMALL_BYTES) nt = 1;
+    int nt = threads_for(ctx, (double)m * (double)n * (double)k, (double)n * (double)wrow_bytes);
     if (wtype == SB_TYPE_F32 && m > 1) return sb_gemm_f32(ctx, Y, X, W, m, n, k);
     if ((wtype == SB_TYPE_F16 || wtype == SB_TYPE_BF16) && m >= GEMM_MIN_M)
         return sb_gemm_half(ctx, Y, X, W, wtype, m, n, k);
@@ -675,7 +675,7 @@ int sb_matmul_multi(const sb_kctx *ctx, const float *X, int64_t m, int64_t k, co
         }
         return SB_KOK;
     }
-    int nt = work < SMALL_WORK && bytes < SMALL_BYTES ? 1 : sb_kctx_threads(ctx);
+    int nt = threads_for(ctx, work, bytes);
     /* one prepared X per activation kind, in slot i of the first part i that needs it */
     sb_act act[SB_MATMUL_PARTS];
     int act_of[SB_MATMUL_PARTS], n_act = 0, st = SB_KOK;

@@ -29,11 +29,7 @@ INLINE float load1(const uint8_t *w, int64_t i, sb_type t)
     if (t == SB_TYPE_F32) return ((const float *)(const void *)w)[i];
     uint16_t h;
     memcpy(&h, w + 2 * i, 2);
-    if (t == SB_TYPE_F16) return _cvtsh_ss(h);
-    uint32_t b = (uint32_t)h << 16;
-    float f;
-    memcpy(&f, &b, 4);
-    return f;
+    return t == SB_TYPE_F16 ? sb_fp16_to_fp32(h) : sb_bf16_to_fp32(h);
 }
 
 INLINE void float4(const void *w, size_t ws, const sb_act *x, float y[4], sb_type t)

@@ -238,8 +238,7 @@ __attribute__((target("avx512vbmi,gfni"))) INLINE void q80_4(const void *w, size
         wr[c] = (const uint8_t *)w + c * ws;
         acc[c] = _mm512_setzero_ps();
     }
-    int64_t b = 0;
-    b = q80_quads(wr, x, acc, nb, is_q4);
+    int64_t b = q80_quads(wr, x, acc, nb, is_q4);
     /* full pairs whose windows lie inside the row (Q4_0 reads 64 bytes, Q8_0 128, per pair) */
     const int64_t win = is_q4 ? 64 : 128;
     for (; b + 2 <= nb && (b * bb + win) <= row_bytes; b += 2) {

@@ -136,8 +136,8 @@ INLINE void interleave(uint8_t *dst, size_t group_bytes, const uint8_t *u, int64
     }
 }
 
-static void pack(uint8_t *dst, const sb_qgemm_panel *p, sb_type t, const uint8_t *w, size_t wrow_bytes,
-                          int rows, int64_t k, uint8_t *scratch)
+static void pack(uint8_t *dst, const sb_qgemm_panel *p, sb_type t, const uint8_t *w, size_t wrow_bytes, int rows,
+                 int64_t k, uint8_t *scratch)
 {
     const int G = p->group;
     const size_t ss = p->group_bytes / sizeof(float); /* panel stride of one row's scales */
